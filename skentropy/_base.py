@@ -1,0 +1,98 @@
+"""scikit-learn plumbing shared by the estimators: checks, warnings, label coding."""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import label_binarize
+
+__all__ = [
+    "LabelCoder",
+    "check_hidden_layer_sizes",
+    "warn_divergence",
+    "warn_lbfgs",
+    "warn_max_iter",
+]
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes) -> list[int]:
+    """``hidden_layer_sizes`` as a list of positive ints, or a clear ValueError."""
+    sizes = hidden_layer_sizes
+    if not hasattr(sizes, "__iter__"):
+        sizes = [sizes]
+    sizes = list(sizes)
+    if any(int(s) != s or s <= 0 for s in sizes):
+        raise ValueError(
+            f"hidden_layer_sizes must be positive integers, got {hidden_layer_sizes}."
+        )
+    return [int(s) for s in sizes]
+
+
+def warn_divergence(estimator_name: str, epoch: int, learning_rate_init: float) -> None:
+    """ConvergenceWarning for a loss that stopped being finite."""
+    warnings.warn(
+        f"{estimator_name}: training diverged in epoch {epoch}: the loss became "
+        f"non-finite (NaN or inf), so training stopped and the last weights with a "
+        f"finite loss were kept. Lower learning_rate_init (it is "
+        f"{learning_rate_init!r}) or scale the input features.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+def warn_max_iter(max_iter: int) -> None:
+    """ConvergenceWarning for a stochastic solver that ran out of epochs."""
+    warnings.warn(
+        f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the "
+        "optimization hasn't converged yet.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+def warn_lbfgs(status: int, message: str, n_iter: int, max_iter: int) -> None:
+    """ConvergenceWarning for an L-BFGS run that did not report success."""
+    if status == 0:
+        return
+    text = (
+        f"lbfgs failed to converge after {n_iter} iteration(s) "
+        f"(status={status}):\n{message}\n"
+    )
+    if n_iter == max_iter:
+        text += (
+            "\nIncrease the number of iterations to improve the convergence "
+            f"(max_iter={max_iter})."
+        )
+    warnings.warn(text, ConvergenceWarning, stacklevel=3)
+
+
+class LabelCoder:
+    """Class labels <-> indicator targets, as ``LabelBinarizer`` codes them.
+
+    Kept as functions of plain fitted attributes (``classes_`` and a target
+    type string) so the estimator's state holds no objects.
+
+    Binary problems get one column (the positive class, ``classes_[1]``),
+    multiclass problems one column per class, multilabel problems their own
+    indicator matrix.
+    """
+
+    @staticmethod
+    def encode(y, classes: np.ndarray, y_type: str) -> np.ndarray:
+        """Boolean indicator matrix (n_samples, n_outputs).
+
+        Boolean, as in MLPClassifier: a float copy would cost 8x the memory
+        and the losses read booleans directly.
+        """
+        if y_type == "multilabel-indicator":
+            return np.asarray(y).astype(bool)
+        return label_binarize(y, classes=classes).astype(bool)
+
+    @staticmethod
+    def decode(proba: np.ndarray, classes: np.ndarray, y_type: str) -> np.ndarray:
+        """Labels from output probabilities (threshold 0.5 or argmax)."""
+        if y_type == "multiclass":
+            return classes.take(proba.argmax(axis=1))
+        if y_type == "binary":
+            return classes.take((proba[:, 0] > 0.5).astype(int))
+        return (proba > 0.5).astype(int)

@@ -1,0 +1,97 @@
+"""Layers that read their weights from a flat parameter vector.
+
+A layer owns no arrays: it knows where its weights sit in the network's flat
+parameter vector and takes views of whatever vector it is given, so the same
+layer object serves the optimizer's vector, an L-BFGS iterate or a
+finite-difference probe without copies.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._blas import weight_gradient
+
+__all__ = ["Dense"]
+
+
+class Dense:
+    """Affine layer ``x @ W + b`` with ``W`` of shape (fan_in, fan_out).
+
+    Parameters
+    ----------
+    fan_in, fan_out : int
+        Input and output widths.
+    weight_offset, bias_offset : int
+        Start of ``W`` (row-major) and of ``b`` in the flat parameter vector.
+    """
+
+    def __init__(self, fan_in: int, fan_out: int, weight_offset: int, bias_offset: int):
+        self.fan_in = fan_in
+        self.fan_out = fan_out
+        self.weight_slice = slice(weight_offset, weight_offset + fan_in * fan_out)
+        self.bias_slice = slice(bias_offset, bias_offset + fan_out)
+
+    def weight(self, params: np.ndarray) -> np.ndarray:
+        """View of ``W`` inside ``params``."""
+        return params[self.weight_slice].reshape(self.fan_in, self.fan_out)
+
+    def bias(self, params: np.ndarray) -> np.ndarray:
+        """View of ``b`` inside ``params``."""
+        return params[self.bias_slice]
+
+    def forward(
+        self, params: np.ndarray, x, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return ``x @ W + b``, written into ``out`` when given.
+
+        ``x`` may be a dense array or a scipy sparse matrix (first layer).
+        """
+        weight = self.weight(params)
+        if sp.issparse(x):
+            product = x @ weight
+            if out is None:
+                out = product
+            else:
+                out[...] = product
+        elif out is None:
+            out = x @ weight
+        else:
+            np.matmul(x, weight, out=out)
+        out += self.bias(params)
+        return out
+
+    def backward(
+        self,
+        params: np.ndarray,
+        x,
+        delta: np.ndarray,
+        grad: np.ndarray,
+        *,
+        alpha: float = 0.0,
+        scale: float = 1.0,
+    ) -> None:
+        """Write ``(x.T @ delta + alpha W) / scale`` and ``sum(delta) / scale``.
+
+        ``delta`` is dL/d(output of this layer) summed over the batch (not
+        yet divided by ``scale``); the results go into the layer's slices of
+        the flat gradient ``grad``.
+        """
+        grad_weight = self.weight(grad)
+        if sp.issparse(x):
+            grad_weight[...] = x.T @ delta
+            if alpha:
+                grad_weight += alpha * self.weight(params)
+            grad_weight /= scale
+        else:
+            weight_gradient(
+                x, delta, self.weight(params), grad_weight, alpha=alpha, scale=scale
+            )
+        grad_bias = self.bias(grad)
+        np.sum(delta, axis=0, out=grad_bias)
+        grad_bias /= scale
+
+    def input_delta(
+        self, params: np.ndarray, delta: np.ndarray, out: np.ndarray
+    ) -> np.ndarray:
+        """Return dL/d(input) ``delta @ W.T`` written into ``out``."""
+        return np.matmul(delta, self.weight(params).T, out=out)

@@ -1,0 +1,301 @@
+"""Training loops over a flat parameter vector: mini-batch epochs and L-BFGS.
+
+The loops know nothing of networks: they call an objective
+``objective(params, rows, grad) -> batch loss`` that fills ``grad`` for the
+given rows (a slice or an index array). Stopping rules, early stopping,
+learning-rate schedules and the history follow scikit-learn's MLP exactly,
+with two additions: a validation *loss* curve next to the validation
+scores, and a clean stop, with the last finite weights, when the loss stops
+being finite.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+
+__all__ = ["History", "LBFGSResult", "StochasticResult", "fit_lbfgs", "fit_stochastic"]
+
+Objective = Callable[[np.ndarray, slice | np.ndarray, np.ndarray], float]
+
+
+@dataclass
+class History:
+    """What training remembers between calls (``warm_start``, ``partial_fit``).
+
+    Plain data only, so an estimator can keep it as fitted attributes.
+    """
+
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list | None = None
+    validation_loss_curve: list | None = None
+    best_loss: float | None = math.inf
+    best_validation_score: float | None = None
+    no_improvement_count: int = 0
+    t: int = 0
+
+    @classmethod
+    def start(cls, early_stopping: bool) -> "History":
+        """Empty history, with the validation records when early stopping is on."""
+        if early_stopping:
+            return cls(
+                validation_scores=[],
+                validation_loss_curve=[],
+                best_loss=None,
+                best_validation_score=-math.inf,
+            )
+        return cls()
+
+
+@dataclass
+class StochasticResult:
+    """Outcome of :func:`fit_stochastic`."""
+
+    n_iter: int
+    loss: float | None
+    reached_max_iter: bool
+    diverged_epoch: int | None = None
+
+
+def _batches(n_samples: int, batch_size: int):
+    # scikit-learn's gen_batches with min_batch_size=0: a shorter last batch.
+    for start in range(0, n_samples, batch_size):
+        yield slice(start, min(start + batch_size, n_samples))
+
+
+def fit_stochastic(
+    objective: Objective,
+    params: np.ndarray,
+    optimizer,
+    n_samples: int,
+    *,
+    batch_size: int,
+    max_iter: int,
+    shuffle: bool,
+    rng: np.random.RandomState,
+    tol: float,
+    n_iter_no_change: float,
+    history: History,
+    validation: Callable[[np.ndarray], tuple[float, float]] | None = None,
+    incremental: bool = False,
+    verbose: bool = False,
+) -> StochasticResult:
+    """Mini-batch epochs, updating ``params`` in place.
+
+    Parameters
+    ----------
+    objective : callable
+        ``objective(params, rows, grad) -> loss`` for the batch ``rows``.
+    params : ndarray
+        Flat parameters, updated in place.
+    optimizer : SGD or Adam
+        Called as ``optimizer.update(params, grad)`` after every batch.
+    n_samples : int
+        Number of training rows.
+    batch_size : int
+        Rows per batch (the last one may be smaller).
+    max_iter : int
+        Maximum number of epochs.
+    shuffle : bool
+        Visit rows in a new random order each epoch, drawn from ``rng``
+        exactly as scikit-learn's ``utils.shuffle`` draws it.
+    rng : RandomState
+        The fit's random stream.
+    tol, n_iter_no_change : float
+        Stop (or, for the adaptive schedule, lower the step) after more than
+        ``n_iter_no_change`` epochs that fail to improve by ``tol``.
+    history : History
+        Curves and counters, extended in place.
+    validation : callable, optional
+        ``validation(params) -> (score, loss)`` on held-out data; turns on
+        early stopping, which restores the best-scoring weights at the end.
+    incremental : bool
+        One epoch only (``partial_fit``).
+    verbose : bool
+        Print the loss after each epoch.
+
+    Returns
+    -------
+    StochasticResult
+    """
+    # Overflow on the way to a non-finite loss is expected and reported by the
+    # caller as divergence, not as a stream of NumPy RuntimeWarnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _fit_stochastic(
+            objective,
+            params,
+            optimizer,
+            n_samples,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            rng=rng,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            history=history,
+            validation=validation,
+            incremental=incremental,
+            verbose=verbose,
+        )
+
+
+def _fit_stochastic(
+    objective,
+    params,
+    optimizer,
+    n_samples,
+    *,
+    batch_size,
+    max_iter,
+    shuffle,
+    rng,
+    tol,
+    n_iter_no_change,
+    history,
+    validation,
+    incremental,
+    verbose,
+):
+    grad = np.empty_like(params)
+    sample_idx = np.arange(n_samples, dtype=int)
+    early_stopping = validation is not None
+    best_params = params.copy() if early_stopping else None
+    last_finite = params.copy()
+    n_iter, loss = 0, None
+    reached_max_iter = False
+    diverged_epoch = None
+
+    for _ in range(max_iter):
+        if shuffle:
+            permutation = np.arange(n_samples)
+            rng.shuffle(permutation)
+            sample_idx = sample_idx[permutation]
+        accumulated = 0.0
+        for batch in _batches(n_samples, batch_size):
+            rows = sample_idx[batch] if shuffle else batch
+            batch_loss = objective(params, rows, grad)
+            if not math.isfinite(batch_loss):
+                diverged_epoch = n_iter + 1
+                break
+            accumulated += batch_loss * (batch.stop - batch.start)
+            optimizer.update(params, grad)
+        if diverged_epoch is not None or not np.isfinite(params).all():
+            diverged_epoch = diverged_epoch or n_iter + 1
+            params[...] = last_finite
+            break
+
+        n_iter += 1
+        loss = accumulated / n_samples
+        history.t += n_samples
+        history.loss_curve.append(loss)
+        last_finite[...] = params
+        if verbose:
+            print(f"Iteration {n_iter}, loss = {loss:.8f}")
+
+        if early_stopping:
+            score, val_loss = validation(params)
+            history.validation_scores.append(score)
+            history.validation_loss_curve.append(val_loss)
+            if verbose:
+                print(f"Validation score: {score:f}")
+            if score < history.best_validation_score + tol:
+                history.no_improvement_count += 1
+            else:
+                history.no_improvement_count = 0
+            if score > history.best_validation_score:
+                history.best_validation_score = score
+                best_params[...] = params
+        else:
+            if loss > history.best_loss - tol:
+                history.no_improvement_count += 1
+            else:
+                history.no_improvement_count = 0
+            history.best_loss = min(history.best_loss, loss)
+
+        optimizer.iteration_ends(history.t)
+        if history.no_improvement_count > n_iter_no_change:
+            what = "Validation score" if early_stopping else "Training loss"
+            msg = (
+                f"{what} did not improve more than tol={tol:f} for "
+                f"{n_iter_no_change} consecutive epochs."
+            )
+            if optimizer.trigger_stopping(msg, verbose):
+                break
+            history.no_improvement_count = 0
+        if incremental:
+            break
+        if n_iter == max_iter:
+            reached_max_iter = True
+
+    if early_stopping:
+        params[...] = best_params
+    return StochasticResult(n_iter, loss, reached_max_iter, diverged_epoch)
+
+
+@dataclass
+class LBFGSResult:
+    """Outcome of :func:`fit_lbfgs`."""
+
+    params: np.ndarray
+    loss: float
+    n_iter: int
+    status: int
+    message: str
+    loss_curve: list
+    diverged: bool
+
+
+def fit_lbfgs(
+    fun: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    x0: np.ndarray,
+    *,
+    max_iter: int,
+    max_fun: int,
+    tol: float,
+    verbose: bool = False,
+) -> LBFGSResult:
+    """Minimise ``fun`` (returning loss and gradient) with SciPy's L-BFGS-B.
+
+    The call matches scikit-learn's MLP (``maxiter``, ``maxfun``,
+    ``gtol=tol``). If the loss stops being finite, the last iterate with a
+    finite loss is returned and ``diverged`` is set.
+    """
+    last_finite = {"x": x0.copy(), "loss": math.inf}
+
+    def guarded(x):
+        loss, grad = fun(x)
+        if math.isfinite(loss) and np.isfinite(grad).all():
+            last_finite["x"], last_finite["loss"] = x.copy(), loss
+        return loss, grad
+
+    curve = []
+
+    def record(intermediate_result):
+        curve.append(float(intermediate_result.fun))
+        if verbose:
+            print(f"Iteration {len(curve)}, loss = {curve[-1]:.8f}")
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = scipy.optimize.minimize(
+            guarded,
+            x0,
+            method="L-BFGS-B",
+            jac=True,
+            callback=record,
+            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+        )
+    params, loss = result.x, float(result.fun)
+    diverged = not (math.isfinite(loss) and np.isfinite(params).all())
+    if diverged:
+        params, loss = last_finite["x"], last_finite["loss"]
+    return LBFGSResult(
+        params=np.asarray(params, dtype=x0.dtype),
+        loss=loss,
+        n_iter=min(int(result.nit), max_iter),
+        status=int(result.status),
+        message=str(result.message),
+        loss_curve=curve,
+        diverged=diverged,
+    )
