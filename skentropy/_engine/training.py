@@ -259,23 +259,30 @@ def fit_lbfgs(
     """Minimise ``fun`` (returning loss and gradient) with SciPy's L-BFGS-B.
 
     The call matches scikit-learn's MLP (``maxiter``, ``maxfun``,
-    ``gtol=tol``). If the loss stops being finite, the last iterate with a
-    finite loss is returned and ``diverged`` is set.
+    ``gtol=tol``). If the loss stops being finite, the evaluated point with
+    the lowest finite loss is returned and ``diverged`` is set; the loss
+    curve records finite iterates only.
     """
-    last_finite = {"x": x0.copy(), "loss": math.inf}
+    # The best finite evaluation, not the last: after a loss turns non-finite
+    # the last finite point may be a line-search trial SciPy rejected.
+    best_finite = {"x": x0.copy(), "loss": math.inf}
 
     def guarded(x):
         loss, grad = fun(x)
-        if math.isfinite(loss) and np.isfinite(grad).all():
-            last_finite["x"], last_finite["loss"] = x.copy(), loss
+        finite = math.isfinite(loss) and np.isfinite(grad).all()
+        if finite and loss < best_finite["loss"]:
+            best_finite["x"], best_finite["loss"] = x.copy(), loss
         return loss, grad
 
     curve = []
 
     def record(intermediate_result):
-        curve.append(float(intermediate_result.fun))
+        value = float(intermediate_result.fun)
+        if not math.isfinite(value):
+            return
+        curve.append(value)
         if verbose:
-            print(f"Iteration {len(curve)}, loss = {curve[-1]:.8f}")
+            print(f"Iteration {len(curve)}, loss = {value:.8f}")
 
     with np.errstate(over="ignore", invalid="ignore"):
         result = scipy.optimize.minimize(
@@ -289,7 +296,7 @@ def fit_lbfgs(
     params, loss = result.x, float(result.fun)
     diverged = not (math.isfinite(loss) and np.isfinite(params).all())
     if diverged:
-        params, loss = last_finite["x"], last_finite["loss"]
+        params, loss = best_finite["x"], best_finite["loss"]
     return LBFGSResult(
         params=np.asarray(params, dtype=x0.dtype),
         loss=loss,
