@@ -1,7 +1,8 @@
 """skentropy: scikit-learn estimators for information-theoretic neural networks."""
 
+from .eom import EOMRegressor
 from .mlp import MinEntMLPClassifier
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MinEntMLPClassifier", "__version__"]
+__all__ = ["EOMRegressor", "MinEntMLPClassifier", "__version__"]

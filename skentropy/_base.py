@@ -40,10 +40,10 @@ def warn_divergence(estimator_name: str, epoch: int, learning_rate_init: float) 
     )
 
 
-def warn_max_iter(max_iter: int) -> None:
-    """ConvergenceWarning for a stochastic solver that ran out of epochs."""
+def warn_max_iter(max_iter: int, solver: str = "Stochastic Optimizer") -> None:
+    """ConvergenceWarning for a solver that ran out of iterations."""
     warnings.warn(
-        f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the "
+        f"{solver}: Maximum iterations ({max_iter}) reached and the "
         "optimization hasn't converged yet.",
         ConvergenceWarning,
         stacklevel=3,

@@ -7,16 +7,20 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from skentropy import MinEntMLPClassifier
+from skentropy import EOMRegressor, MinEntMLPClassifier
 
 ESTIMATORS = [
-    MinEntMLPClassifier(loss=loss) for loss in ("cross_entropy", "min_ent", "mix_ent")
+    *(
+        MinEntMLPClassifier(loss=loss)
+        for loss in ("cross_entropy", "min_ent", "mix_ent")
+    ),
+    *(EOMRegressor(overshoot=mode) for mode in ("eliminate", "ignore")),
 ]
 
-# No expected failures: with the default solver (adam, batch "auto") the
-# check data fit in one batch, so even the dense sample-weight-equivalence
-# check passes. tests/test_mlp.py pins the exact lbfgs equivalence and shows
-# where mini-batches break it.
+# No expected failures. MinEntMLPClassifier: with the default solver (adam,
+# batch "auto") the check data fit in one batch, so even the dense
+# sample-weight-equivalence check passes; tests/test_mlp.py pins the exact
+# lbfgs equivalence. EOMRegressor takes no sample weights.
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
 
 
@@ -29,11 +33,16 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: e.loss)
+def _id(estimator):
+    setting = getattr(estimator, "loss", None) or estimator.overshoot
+    return f"{type(estimator).__name__}-{setting}"
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
 def test_param_validation(estimator):
     check_param_validation(type(estimator).__name__, estimator)
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: e.loss)
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
 def test_dataframe_column_names_consistency(estimator):
     check_dataframe_column_names_consistency(type(estimator).__name__, estimator)

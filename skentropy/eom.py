@@ -1,0 +1,381 @@
+"""EOMRegressor: sigmoid-network backprop with the Eliminating Overshoot Method."""
+
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ._base import check_hidden_layer_sizes, warn_divergence, warn_max_iter
+from ._engine import FeedForwardNetwork, forward_logits, output_values
+from ._engine.overshoot import fit_overshoot
+
+__all__ = ["EOMRegressor"]
+
+
+class EOMRegressor(RegressorMixin, BaseEstimator):
+    """Sigmoid feed-forward regressor trained by backprop with overshoot elimination.
+
+    Full-batch gradient descent on the squared error ``1/2 sum (O - D)^2`` of
+    a network with logistic outputs. With ``overshoot="eliminate"`` (the
+    Eliminating Overshoot Method, EOM) every output must stay on the side of
+    its target where it started: after each plain backprop step, the
+    parameters that overshot (output layer: they feed an output that crossed
+    its target; hidden layers: their gradient changed sign) are re-estimated
+    between their last two values, by the intersection of the error's
+    tangent lines (local linearisation, Eq. 12 of the paper) when it falls
+    inside that bracket, else by the gradient-weighted mean (Eq. 13, with
+    the paper's typo fixed); layers are corrected in turn from the input
+    side, up to ``max_corrections`` rounds each. ``overshoot="ignore"`` is
+    traditional backprop (TBP), the paper's baseline; both start from the
+    same weights for the same ``random_state``.
+
+    Targets are min-max scaled into ``target_range`` (inside the logistic
+    output's (0, 1)) from the training targets and mapped back at predict
+    time, so predictions stay within the training targets' range.
+
+    The overshoot definition is judged per output on its error averaged over
+    the training patterns (for one pattern, exactly the paper's definition);
+    see :mod:`skentropy._engine.overshoot` for how the paper's open points
+    are resolved.
+
+    The paper's experiment is a 22-30-58 network on one pattern, 50
+    iterations at most, stopping at a total error of 1e-6:
+    ``EOMRegressor(hidden_layer_sizes=(30,), max_iter=50, tol=1e-6)``. The
+    defaults instead run longer so that the estimator is a useful regressor
+    out of the box.
+
+    **Where EOM helps and where it does not** (measured): on a single
+    pattern EOM keeps every output on its side of the target (crossings
+    stay below 1e-4 where plain backprop crosses every output by up to
+    0.2) and reaches the target error in fewer iterations. On many noisy
+    patterns an output's mean error sits near zero once the fit is close
+    (or from the start), every plain step crosses it, and each crossing
+    costs up to ``2 * max_corrections`` extra forward/backward passes and
+    pulls the step back: on scikit-learn's 200-sample regression check EOM
+    reaches R^2 0.09 against 0.80 for plain backprop, and on 200
+    radiative-transfer patterns x 58 outputs 0.66 against 0.98. Hence the
+    default ``overshoot="ignore"``, and ``poor_score`` in the estimator
+    tags when ``overshoot="eliminate"``. Single-output fits of smooth
+    targets work well with EOM (R^2 0.98 on a radiative-transfer channel).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(30,)
+        Number of neurons in each hidden layer.
+    activation : {"logistic", "tanh", "relu", "identity"}, default="logistic"
+        Hidden activation (the paper uses the logistic sigmoid). The output
+        is always logistic.
+    overshoot : {"eliminate", "ignore"}, default="ignore"
+        ``"eliminate"``: EOM. ``"ignore"``: traditional backprop, the
+        default because EOM's overshoot definition stalls training on noisy
+        many-sample data (see below).
+    learning_rate_init : float, default=2.0
+        Step size of the gradient step on the error averaged over samples
+        (for a single pattern, the paper's E).
+    max_iter : int, default=2000
+        Maximum number of iterations (full-batch steps).
+    tol : float, default=1e-6
+        Stop when the total error ``1/2 sum (O - D)^2`` (scaled targets) is
+        below it.
+    gradient_tol : float, default=1e-6
+        A parameter whose last two gradients are both smaller than this is
+        never corrected (the paper's guard against 0/0).
+    max_corrections : int, default=10
+        Maximum correction rounds per layer and iteration (each costs one
+        forward and backward pass).
+    target_range : tuple of two floats or None, default=(0.05, 0.95)
+        Interval inside (0, 1) the training targets are min-max scaled into.
+        ``None`` uses the targets as given; they must then lie in (0, 1)
+        (for example normalised over a whole data set, as the paper did,
+        before fitting a single pattern, whose own min-max scaling would be
+        degenerate).
+    alpha : float, default=0.0
+        L2 penalty, divided by the number of samples, as in MLPRegressor.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation (scikit-learn's Glorot uniform).
+    verbose : bool, default=False
+        Print the error, the overshoot fraction and the corrections of each
+        iteration.
+    warm_start : bool, default=False
+        Start the next ``fit`` from the current weights (the overshoot
+        reference sides are taken anew at its start).
+    record_outputs : bool, default=False
+        Keep the outputs of every iteration in ``outputs_curve_`` (to draw
+        output trajectories; costs ``n_iter * n_samples * n_outputs`` floats).
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        Weight matrix of each layer.
+    intercepts_ : list of ndarray
+        Bias vector of each layer.
+    n_iter_ : int
+        Number of iterations run.
+    loss_ : float
+        Total error after the last iteration.
+    initial_loss_ : float
+        Total error before the first iteration.
+    loss_curve_ : list of float
+        Total error ``1/2 sum (O - D)^2`` (scaled targets) after each iteration.
+    overshoot_curve_ : list of float
+        Fraction of the (sample, output) pairs on the other side of their
+        target than at the start, right after each plain backprop step
+        (before any correction).
+    corrections_curve_ : list of int
+        Number of parameter corrections made in each iteration (0 for
+        ``overshoot="ignore"``).
+    correction_rounds_curve_ : list of int
+        Extra forward/backward passes the corrections cost in each iteration.
+    outputs_curve_ : ndarray of shape (n_iter_ + 1, n_samples, n_outputs) or None
+        Predictions (in target units) on the training data before training
+        and after each iteration, when ``record_outputs=True``.
+    target_min_, target_max_ : ndarray of shape (n_outputs,)
+        Training-target range used for the scaling (0 and 1 when
+        ``target_range=None``).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen during fit, for DataFrame input.
+    n_outputs_ : int
+        Number of outputs.
+    n_layers_ : int
+        Number of layers, input and output included.
+    out_activation_ : str
+        Always ``"logistic"``.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : Mini-batch MLP with a linear output.
+
+    References
+    ----------
+    .. [1] The eliminating overshoot method for BP training, Springer LNCS,
+       doi:10.1007/978-3-319-92007-8_39.
+
+    Examples
+    --------
+    >>> from skentropy import EOMRegressor
+    >>> from skentropy.datasets import make_radiative_transfer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> X, y = make_radiative_transfer(n_samples=200, random_state=0)
+    >>> water_line = y[:, 6]  # the 22.5 GHz channel
+    >>> eom = EOMRegressor(overshoot="eliminate", random_state=0)
+    >>> model = make_pipeline(MinMaxScaler(), eom)
+    >>> model.fit(X, water_line).score(X, water_line) > 0.95
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "overshoot": [StrOptions({"eliminate", "ignore"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "gradient_tol": [Interval(Real, 0, None, closed="left")],
+        "max_corrections": [Interval(Integral, 0, None, closed="left")],
+        "target_range": [tuple, list, None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "record_outputs": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(30,),
+        activation="logistic",
+        *,
+        overshoot="ignore",
+        learning_rate_init=2.0,
+        max_iter=2000,
+        tol=1e-6,
+        gradient_tol=1e-6,
+        max_corrections=10,
+        target_range=(0.05, 0.95),
+        alpha=0.0,
+        random_state=None,
+        verbose=False,
+        warm_start=False,
+        record_outputs=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.overshoot = overshoot
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.gradient_tol = gradient_tol
+        self.max_corrections = max_corrections
+        self.target_range = target_range
+        self.alpha = alpha
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.record_outputs = record_outputs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network to ``X`` and ``y`` by full-batch backprop.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (scale it, for example with MinMaxScaler).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self : EOMRegressor
+            The fitted estimator.
+        """
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        low, high = self._check_target_range()
+        first_pass = not (self.warm_start and hasattr(self, "coefs_"))
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=first_pass,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        Y = y.reshape(len(y), -1).astype(X.dtype, copy=False)
+        network = FeedForwardNetwork(
+            [X.shape[1], *hidden, Y.shape[1]], self.activation, "logistic"
+        )
+        if first_pass:
+            params = network.init_params(check_random_state(self.random_state), X.dtype)
+            if self.target_range is None:
+                if not ((Y > 0) & (Y < 1)).all():
+                    raise ValueError(
+                        "With target_range=None the targets must lie strictly "
+                        "between 0 and 1 (the logistic output's range); got values "
+                        f"in [{Y.min():g}, {Y.max():g}]."
+                    )
+                self.target_min_ = np.zeros(Y.shape[1], dtype=Y.dtype)
+                self.target_max_ = np.ones(Y.shape[1], dtype=Y.dtype)
+            else:
+                self.target_min_ = Y.min(axis=0)
+                self.target_max_ = Y.max(axis=0)
+        else:
+            shapes = [c.shape for c in self.coefs_]
+            if shapes != [(lay.fan_in, lay.fan_out) for lay in network.layers]:
+                raise ValueError(
+                    "warm_start needs the same network as the previous fit; fitted "
+                    f"weight shapes are {shapes}."
+                )
+            params = network.pack(self.coefs_, self.intercepts_, X.dtype)
+
+        result = fit_overshoot(
+            network,
+            params,
+            X,
+            self._scale(Y, low, high),
+            learning_rate=self.learning_rate_init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            eliminate=self.overshoot == "eliminate",
+            gradient_tol=self.gradient_tol,
+            max_corrections=self.max_corrections,
+            alpha=self.alpha,
+            record_outputs=self.record_outputs,
+            verbose=bool(self.verbose),
+        )
+        if result.diverged_iter is not None:
+            warn_divergence(
+                type(self).__name__, result.diverged_iter, self.learning_rate_init
+            )
+        elif not result.reached_tol and result.n_iter == self.max_iter:
+            warn_max_iter(self.max_iter, f"{type(self).__name__} (tol={self.tol:g})")
+
+        self.coefs_, self.intercepts_ = network.unpack(params)
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(network.layer_units)
+        self.out_activation_ = "logistic"
+        self.n_iter_ = (
+            max(result.n_iter, 1) if result.diverged_iter is None else result.n_iter
+        )
+        self.initial_loss_ = float(result.initial_loss)
+        self.loss_curve_ = [float(v) for v in result.loss_curve]
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else self.initial_loss_
+        self.overshoot_curve_ = result.overshoot_curve
+        self.corrections_curve_ = result.corrections_curve
+        self.correction_rounds_curve_ = result.rounds_curve
+        self.outputs_curve_ = None
+        if result.outputs_curve is not None:
+            self.outputs_curve_ = self._unscale(
+                np.stack(result.outputs_curve), low, high
+            )
+        return self
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions in the units of the training targets.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = forward_logits(self.coefs_, self.intercepts_, self.activation, X)
+        outputs = output_values(np.nan_to_num(z, copy=False), "logistic")
+        low, high = self._check_target_range()
+        y = self._unscale(outputs, low, high)
+        return y.ravel() if self.n_outputs_ == 1 else y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        # Measured, not assumed: EOM's overshoot constraint stalls on noisy
+        # many-sample data (see the class docstring).
+        tags.regressor_tags.poor_score = self.overshoot == "eliminate"
+        return tags
+
+    # -- target scaling ---------------------------------------------------
+    def _check_target_range(self):
+        if self.target_range is None:
+            return 0.0, 1.0
+        try:
+            low, high = (float(v) for v in self.target_range)
+        except (TypeError, ValueError):
+            low = high = np.nan
+        if not 0 < low < high < 1:
+            raise ValueError(
+                "target_range must be two numbers (low, high) with "
+                f"0 < low < high < 1, got {self.target_range!r}."
+            )
+        return low, high
+
+    def _span(self):
+        span = self.target_max_ - self.target_min_
+        return np.where(span > 0, span, 1.0)
+
+    def _scale(self, Y, low, high):
+        scaled = low + (Y - self.target_min_) / self._span() * (high - low)
+        # A constant target sits mid-range and maps back to the constant.
+        return np.where(self.target_max_ > self.target_min_, scaled, (low + high) / 2)
+
+    def _unscale(self, outputs, low, high):
+        y = self.target_min_ + (outputs - low) / (high - low) * self._span()
+        return np.where(self.target_max_ > self.target_min_, y, self.target_min_)
