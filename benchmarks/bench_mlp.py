@@ -73,40 +73,32 @@ and does one repeat; its numbers are not meaningful, it only checks that
 the script works.
 """
 
-import os
+# isort: off
+# Pins BLAS/OpenMP to one thread, so it must come before numpy.
+from _common import cpu_model
 
-# Pin every BLAS/OpenMP runtime to one thread before numpy is imported.
-for _var in (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "BLIS_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-):
-    os.environ[_var] = "1"
+# isort: on
+import argparse
+import gc
+import json
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
 
-import argparse  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-import warnings  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
+import numpy as np
+import sklearn
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_info, threadpool_limits
 
-import numpy as np  # noqa: E402
-import sklearn  # noqa: E402
-from sklearn.datasets import load_digits, make_classification  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.neural_network import MLPClassifier  # noqa: E402
-from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
-
-import skentropy  # noqa: E402
-from skentropy import MinEntMLPClassifier  # noqa: E402
+import skentropy
+from skentropy import MinEntMLPClassifier
 
 SKENTROPY_VERSION = getattr(skentropy, "__version__", "unknown")
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "bench_mlp.json"
@@ -232,17 +224,6 @@ def peak_fit_memory(name, epochs, X, y):
     finally:
         tracemalloc.stop()
     return peak - base
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def bench_one(dataset, dtype, X, y, epochs, repeats, peak_gflops):

@@ -122,9 +122,10 @@ class EOMRegressor(RegressorMixin, BaseEstimator):
     loss_curve_ : list of float
         Total error ``1/2 sum (O - D)^2`` (scaled targets) after each iteration.
     overshoot_curve_ : list of float
-        Fraction of the (sample, output) pairs on the other side of their
-        target than at the start, right after each plain backprop step
-        (before any correction).
+        Fraction of the outputs whose error, averaged over the samples, is
+        on the other side of zero than at the start, right after each plain
+        backprop step (before any correction). For one pattern: the
+        fraction of outputs across their targets, the paper's Figs. 3-4.
     corrections_curve_ : list of int
         Number of parameter corrections made in each iteration (0 for
         ``overshoot="ignore"``).
