@@ -30,7 +30,7 @@ def logistic(x: np.ndarray) -> np.ndarray:
         np.negative(x, out=x)
         np.exp(x, out=x)
     x += 1
-    return np.reciprocal(x, out=x)
+    return np.divide(1.0, x, out=x)
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
