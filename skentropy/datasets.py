@@ -1,8 +1,10 @@
-"""Data generators: a toy microwave radiative-transfer problem.
+"""Data generators: a toy microwave radiative-transfer problem and Reber strings.
 
-Generators return ``(X, y)`` like scikit-learn's ``make_*`` functions, draw
-everything from ``random_state`` and can return pandas objects with named
-columns (``as_frame=True``).
+Generators return ``(X, y)`` like scikit-learn's ``make_*`` functions and draw
+everything from ``random_state``. ``make_radiative_transfer`` can return pandas
+objects with named columns (``as_frame=True``); the Reber generators return
+fixed-shape 3-D arrays ``(n_samples, n_timesteps, 7)`` for the sequence
+estimators, and ``is_reber`` / ``is_embedded_reber`` validate strings.
 """
 
 import numpy as np
@@ -12,7 +14,12 @@ from sklearn.utils import check_random_state
 __all__ = [
     "RADIATIVE_TRANSFER_FREQUENCIES_GHZ",
     "RADIATIVE_TRANSFER_LEVELS_KM",
+    "REBER_ALPHABET",
+    "is_embedded_reber",
+    "is_reber",
+    "make_embedded_reber",
     "make_radiative_transfer",
+    "make_reber",
 ]
 
 #: Heights of the 11 profile levels (km above ground).
@@ -157,3 +164,370 @@ def make_radiative_transfer(
     columns = [f"T_{lev}" for lev in levels] + [f"rho_{lev}" for lev in levels]
     targets = [f"Tb_{f:.2f}GHz" for f in RADIATIVE_TRANSFER_FREQUENCIES_GHZ]
     return pd.DataFrame(X, columns=columns), pd.DataFrame(brightness, columns=targets)
+
+
+# ---------------------------------------------------------------------------
+# Reber grammar
+# ---------------------------------------------------------------------------
+
+#: The Reber symbols in one-hot column order.
+REBER_ALPHABET = "BTPSXVE"
+
+_N_SYMBOLS = len(REBER_ALPHABET)
+_B, _T, _P, _S, _X, _V, _E = range(_N_SYMBOLS)
+_END = 7  # the state after the end symbol E
+_REBER_MIN_LENGTH = 5  # BTXSE, BPVVE
+_EMBEDDED_MIN_LENGTH = _REBER_MIN_LENGTH + 4
+
+# The arcs of the grammar: state -> ((symbol, next state), (symbol, next state)),
+# each taken with probability 1/2. States 0 and 6 have a single arc (listed twice).
+_REBER_ARCS = {
+    0: ((_B, 1), (_B, 1)),
+    1: ((_T, 2), (_P, 3)),
+    2: ((_S, 2), (_X, 4)),
+    3: ((_T, 3), (_V, 5)),
+    4: ((_X, 3), (_S, 6)),
+    5: ((_P, 4), (_V, 6)),
+    6: ((_E, _END), (_E, _END)),
+}
+_ARC_SYMBOL = np.array([[s for s, _ in _REBER_ARCS[q]] for q in range(7)])
+_ARC_TARGET = np.array([[t for _, t in _REBER_ARCS[q]] for q in range(7)])
+_TRANSITIONS = {(q, s): t for q, arcs in _REBER_ARCS.items() for s, t in arcs}
+
+# Multi-hot legal next symbols after entering each state (row _END: none).
+_LEGAL_NEXT = np.zeros((_END + 1, _N_SYMBOLS))
+for _state in range(7):
+    _LEGAL_NEXT[_state, _ARC_SYMBOL[_state]] = 1.0
+del _state
+
+_TASKS = ("classification", "next_symbol")
+
+
+def is_reber(string):
+    """Whether ``string`` is a sentence of the Reber grammar.
+
+    The grammar (states 0 to 6, each choice with probability 1/2 in the
+    generators)::
+
+        0 -B-> 1;  1 -T-> 2, 1 -P-> 3;  2 -S-> 2, 2 -X-> 4;  3 -T-> 3, 3 -V-> 5;
+        4 -X-> 3, 4 -S-> 6;  5 -P-> 4, 5 -V-> 6;  6 -E-> end.
+
+    Parameters
+    ----------
+    string : str
+        Upper-case symbols from ``REBER_ALPHABET``.
+
+    Returns
+    -------
+    valid : bool
+        True when the whole string is one path from state 0 to the end.
+
+    See Also
+    --------
+    is_embedded_reber : The embedded grammar.
+
+    Examples
+    --------
+    >>> from skentropy.datasets import is_reber
+    >>> is_reber("BTSSXXTVVE"), is_reber("BPVPXVPXVPXVVE"), is_reber("BTSSXXTVSE")
+    (True, True, False)
+    """
+    if not isinstance(string, str):
+        raise TypeError(f"string must be a str, got {type(string).__name__}.")
+    state = 0
+    for char in string:
+        code = REBER_ALPHABET.find(char)
+        state = _TRANSITIONS.get((state, code)) if code >= 0 else None
+        if state is None:
+            return False
+    return state == _END
+
+
+def is_embedded_reber(string):
+    """Whether ``string`` is a sentence of the embedded Reber grammar.
+
+    An embedded Reber string is ``B``, then ``T`` or ``P``, then a Reber
+    string (see :func:`is_reber`), then the *same* ``T`` or ``P``, then ``E``.
+
+    Parameters
+    ----------
+    string : str
+        Upper-case symbols from ``REBER_ALPHABET``.
+
+    Returns
+    -------
+    valid : bool
+
+    See Also
+    --------
+    is_reber : The plain grammar.
+
+    Examples
+    --------
+    >>> from skentropy.datasets import is_embedded_reber
+    >>> is_embedded_reber("BTBPVVETE"), is_embedded_reber("BTBPVVEPE")
+    (True, False)
+    """
+    if not isinstance(string, str):
+        raise TypeError(f"string must be a str, got {type(string).__name__}.")
+    return (
+        len(string) >= _EMBEDDED_MIN_LENGTH
+        and string[0] == "B"
+        and string[1] in "TP"
+        and string[-2] == string[1]
+        and string[-1] == "E"
+        and is_reber(string[2:-2])
+    )
+
+
+def _reber_walk(n, rng, max_symbols):
+    """``n`` Reber strings by one random walk per row, vectorised over rows.
+
+    Returns ``codes`` (n, L) symbol indices, back-padded with -1, ``targets``
+    (n, L, 7) legal next symbols after each symbol (zero after E and on
+    padding) and ``lengths`` (n,). Walks still running after ``max_symbols``
+    symbols are cut and get length -1 (the caller redraws them).
+    """
+    state = np.zeros(n, dtype=np.intp)
+    codes, states = [], []
+    while (state != _END).any() and len(codes) < max_symbols:
+        active = state != _END
+        choice = rng.randint(0, 2, n)
+        current = np.where(active, state, 0)
+        codes.append(np.where(active, _ARC_SYMBOL[current, choice], -1))
+        state = np.where(active, _ARC_TARGET[current, choice], _END)
+        states.append(np.where(active, state, _END))
+    codes = np.stack(codes, axis=1)
+    lengths = (codes >= 0).sum(axis=1)
+    lengths[state != _END] = -1
+    return codes, _LEGAL_NEXT[np.stack(states, axis=1)], lengths
+
+
+def _draw_reber(n, rng, max_length):
+    """``n`` Reber strings of at most ``max_length`` symbols (None: any)."""
+    limit = np.iinfo(np.intp).max if max_length is None else max_length
+    parts, have = [], 0
+    while have < n:
+        codes, targets, lengths = _reber_walk(n - have, rng, limit)
+        keep = np.flatnonzero(lengths > 0)[: n - have]
+        parts.append((codes[keep], targets[keep], lengths[keep]))
+        have += keep.size
+    width = max(part[0].shape[1] for part in parts)
+    codes = np.full((n, width), -1)
+    targets = np.zeros((n, width, _N_SYMBOLS))
+    start = 0
+    for part_codes, part_targets, _ in parts:
+        stop = start + part_codes.shape[0]
+        codes[start:stop, : part_codes.shape[1]] = part_codes
+        targets[start:stop, : part_codes.shape[1]] = part_targets
+        start = stop
+    lengths = np.concatenate([part[2] for part in parts])
+    return codes, targets, lengths
+
+
+def _embed(codes, targets, lengths, rng):
+    """Wrap Reber strings as ``B a <string> a E`` with a = T or P at random."""
+    n, width = codes.shape
+    rows = np.arange(n)
+    wrap = np.where(rng.randint(0, 2, n) == 0, _T, _P)
+    out = np.full((n, width + 4), -1)
+    out[:, 0] = _B
+    out[:, 1] = wrap
+    out[:, 2:-2] = codes
+    out[rows, lengths + 2] = wrap
+    out[rows, lengths + 3] = _E
+    legal = np.zeros((n, width + 4, _N_SYMBOLS))
+    legal[:, 0, [_T, _P]] = 1.0  # after the first B
+    legal[:, 1, _B] = 1.0  # after T/P: the embedded string starts
+    legal[:, 2:-2] = targets  # inside it: the plain grammar ...
+    legal[rows, lengths + 1, wrap] = 1.0  # ... but after its E, the same T/P
+    legal[rows, lengths + 2, _E] = 1.0  # after the closing T/P; zero after E
+    return out, legal, lengths + 4
+
+
+def _front_pad(codes, lengths, width):
+    """Move each row's first ``lengths[i]`` entries to the end of ``width`` slots.
+
+    Returns the gather index into the back-padded rows and the mask of real steps.
+    """
+    source = np.arange(width)[None, :] - (width - lengths)[:, None]
+    valid = source >= 0
+    return np.where(valid, source, 0), valid
+
+
+def _strings(codes):
+    """Back-padded code rows as a list of str."""
+    letters = np.frombuffer(REBER_ALPHABET.encode("ascii"), dtype=np.uint8)
+    data = np.where(codes >= 0, letters[np.maximum(codes, 0)], 0).astype(np.uint8)
+    data = np.ascontiguousarray(data)
+    return data.view(f"S{data.shape[1]}").ravel().astype(str).tolist()
+
+
+def _make_reber(n_samples, task, return_strings, random_state, max_length, embedded):
+    if int(n_samples) != n_samples or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+    if task not in _TASKS:
+        raise ValueError(f"task must be one of {_TASKS}, got {task!r}.")
+    shortest = _EMBEDDED_MIN_LENGTH if embedded else _REBER_MIN_LENGTH
+    if max_length is not None and (
+        int(max_length) != max_length or max_length < shortest
+    ):
+        raise ValueError(
+            f"max_length must be None or an integer >= {shortest} (the shortest "
+            f"string), got {max_length!r}."
+        )
+    n = int(n_samples)
+    rng = check_random_state(random_state)
+    inner_max = None if max_length is None else int(max_length) - (4 if embedded else 0)
+    codes, legal, lengths = _draw_reber(n, rng, inner_max)
+    if embedded:
+        codes, legal, lengths = _embed(codes, legal, lengths, rng)
+
+    rows = np.arange(n)
+    if task == "classification":
+        # Balanced, shuffled labels; label 0 rows get their penultimate symbol
+        # swapped (embedded: T <-> P; plain: S <-> V).
+        y = np.ones(n, dtype=np.int64)
+        y[rng.permutation(n)[: n // 2]] = 0
+        swap = np.arange(_N_SYMBOLS)
+        swap[[_T, _P, _S, _V]] = [_P, _T, _V, _S]
+        bad = rows[y == 0]
+        codes[bad, lengths[bad] - 2] = swap[codes[bad, lengths[bad] - 2]]
+
+    width = int(lengths.max()) if max_length is None else int(max_length)
+    source, valid = _front_pad(codes, lengths, width)
+    X = np.zeros((n, width, _N_SYMBOLS))
+    step_rows, steps = np.nonzero(valid)
+    X[step_rows, steps, codes[step_rows, source[step_rows, steps]]] = 1.0
+    if task == "next_symbol":
+        y = np.where(valid[:, :, None], legal[rows[:, None], source], 0.0)
+    if return_strings:
+        return X, y, _strings(codes)
+    return X, y
+
+
+_REBER_PARAMETERS = """Parameters
+    ----------
+    n_samples : int, default=100
+        Number of strings.
+    task : {"classification", "next_symbol"}, default="classification"
+        The target to return with the one-hot strings (see Returns).
+    return_strings : bool, default=False
+        Also return the strings.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random walks, the corruptions and the label shuffle.
+    max_length : int or None, default=None
+        Number of time steps ``T`` of ``X``. None: the longest string drawn,
+        so ``T`` varies between draws. An integer fixes ``T`` (draw the
+        training and test sets with the same value): longer strings are
+        redrawn, so the strings follow the grammar's distribution
+        conditioned on their length being at most ``max_length``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, T, 7)
+        One-hot symbols in ``REBER_ALPHABET`` order (B, T, P, S, X, V, E),
+        oldest first. Shorter strings are padded *at the front* with
+        all-zero steps, so the last step is always the end symbol E.
+    y : ndarray of shape (n_samples,) or (n_samples, T, 7)
+        For ``task="classification"``: int labels, 1 for a grammatical
+        string and 0 for a corrupted one (see above); ``n_samples // 2``
+        zeros, in random order.
+        For ``task="next_symbol"``: float multi-hot legal next symbols after
+        each step, given the string so far. Padded steps and the final E
+        step (nothing follows it) are all zero.
+    strings : list of str
+        Only with ``return_strings=True``: the strings (corrupted ones for
+        label 0), without padding.
+"""
+
+
+def make_reber(
+    n_samples=100,
+    *,
+    task="classification",
+    return_strings=False,
+    random_state=None,
+    max_length=None,
+):
+    """Reber grammar strings as one-hot sequences.
+
+    The strings are random walks through the Reber grammar (see
+    :func:`is_reber`), every choice between two arcs taken with probability
+    1/2. With ``task="next_symbol"`` the target is the set of legal next
+    symbols after every step (the classic prediction task). With
+    ``task="classification"`` half the strings are corrupted: their
+    penultimate symbol (always S or V, the arc into the final state) is
+    swapped (S <-> V), which no grammatical string ends with after the same
+    prefix, so :func:`is_reber` rejects every corrupted string. The plain
+    grammar has no long-range dependency (its state is fixed by the last
+    few symbols), so this corruption is a local one;
+    :func:`make_embedded_reber` is the long-memory version.
+
+    %s
+    See Also
+    --------
+    make_embedded_reber : The long-memory version.
+    is_reber : The validator.
+
+    Examples
+    --------
+    >>> from skentropy.datasets import make_reber
+    >>> X, y, strings = make_reber(
+    ...     4, task="next_symbol", return_strings=True, random_state=0
+    ... )
+    >>> X.shape == y.shape == (4, max(map(len, strings)), 7)
+    True
+    >>> bool((X[:, -1, 6] == 1).all())  # the last step is E
+    True
+    """
+    return _make_reber(
+        n_samples, task, return_strings, random_state, max_length, embedded=False
+    )
+
+
+def make_embedded_reber(
+    n_samples=100,
+    *,
+    task="classification",
+    return_strings=False,
+    random_state=None,
+    max_length=None,
+):
+    """Embedded Reber grammar strings as one-hot sequences.
+
+    An embedded Reber string is ``B``, then ``T`` or ``P`` (probability 1/2
+    each), then a Reber string (see :func:`make_reber`), then the *same*
+    ``T`` or ``P``, then ``E``. Predicting the penultimate symbol needs the
+    memory of the second one across the whole inner string.
+
+    With ``task="next_symbol"`` the target is the set of legal next symbols
+    after every step: T and P after the first B, B after them, the plain
+    grammar inside, the remembered T or P alone after the inner E, then E.
+    With ``task="classification"`` half the strings are corrupted by
+    swapping their penultimate symbol (T <-> P), so a corrupted string
+    differs from a grammatical one only in that its penultimate symbol does
+    not match the second; only the memory of the second symbol tells them
+    apart.
+
+    %s
+    See Also
+    --------
+    make_reber : The plain grammar.
+    is_embedded_reber : The validator.
+
+    Examples
+    --------
+    >>> from skentropy.datasets import is_embedded_reber, make_embedded_reber
+    >>> X, y, strings = make_embedded_reber(6, return_strings=True, random_state=0)
+    >>> X.shape[0], X.shape[2], y.tolist() == [is_embedded_reber(s) for s in strings]
+    (6, 7, True)
+    """
+    return _make_reber(
+        n_samples, task, return_strings, random_state, max_length, embedded=True
+    )
+
+
+if make_reber.__doc__:  # None under python -OO
+    make_reber.__doc__ %= _REBER_PARAMETERS
+    make_embedded_reber.__doc__ %= _REBER_PARAMETERS
