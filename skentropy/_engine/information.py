@@ -1,0 +1,627 @@
+"""Information potential and error entropy: values and gradients.
+
+For errors ``e_1, ..., e_N`` (scalars, or vectors in ``R^d``) with weights
+``w_i`` (all 1 when unweighted), the information potential with a Gaussian
+kernel of **pairwise** width ``s`` is the V-statistic
+
+    V = sum_i sum_j w_i w_j G_s(e_i - e_j) / (sum_i w_i)^2,
+    G_s(u) = c_d exp(-|u|^2 / (2 s^2)),  c_d = (2 pi s^2)^(-d/2),
+
+and the quadratic Renyi entropy of the errors is ``H2 = -log V``. ``V`` is
+the integral of the squared Parzen density estimate of width
+``sigma = s / sqrt(2)``. The diagonal ``i = j`` is kept: it keeps ``V > 0``
+and makes integer weights exactly equivalent to repeated rows.
+
+With ``K_kj = exp(-|e_k - e_j|^2 / (2 s^2))`` and ``P = W K W / sum(W K W)``
+(``W = diag(w)``), the gradients with respect to the error matrix ``E``
+(N x d) are
+
+    d(-log V)/dE = (2 / s^2) (diag(P 1) E - P E),
+    d(-V)/dE     = V d(-log V)/dE,
+
+so the two objectives differ by the factor ``1/V`` only. Both are computed
+from the kernel sums ``r_k = sum_j w_j K_kj`` and ``m_k = sum_j w_j K_kj e_j``
+through ``sum_j w_j K_kj (e_k - e_j) = e_k r_k - m_k``.
+
+Estimators:
+
+- ``"exact"``: all pairs, O(N^2 d) time, blocked over rows so that memory
+  stays O(block x N); only the blocks on and above the diagonal are formed
+  (the kernel is symmetric), halving the ``exp`` calls.
+- ``"binned"`` (1-D errors): linear binning onto a grid of spacing
+  ``s / grid_ratio``, one real-FFT convolution each with the kernel and with
+  ``t K(t)``, linear interpolation back to the samples; O(N + M log M) for a
+  grid of M points. Empty stretches of the line wider than the kernel's
+  support are squeezed out of the grid, so a few far outliers cost nothing.
+- ``"auto"``: exact for multivariate errors and up to
+  :data:`AUTO_EXACT_MAX_SAMPLES` scalar errors, binned above.
+
+Numerics: ``log V`` is formed in the log domain, ``log V = log S - 2 log W
++ log c_d`` with ``log c_d = -(d/2) log(2 pi s^2)``, so ``c_d`` itself is
+never formed (it under- or overflows for large ``d``). The largest exponent
+of ``S = sum w_i w_j K_ij`` is that of the diagonal, 0, so the log-sum-exp
+shift is zero and ``S >= sum w_i^2 > 0``. Scaled squared distances are
+clamped at :data:`MAX_EXPONENT` before ``exp``: beyond it the kernel is below
+1e-35 anyway, and float32 subnormals would make ``exp`` and the following
+matrix products an order of magnitude slower. The errors are centred first
+(the entropy is shift invariant), which keeps the distance arithmetic
+accurate.
+
+Everything here is pure NumPy/SciPy; scikit-learn's validation happens in
+:mod:`skentropy.metrics` and in the estimators.
+"""
+
+import math
+from numbers import Integral, Real
+from typing import Literal
+
+import numpy as np
+import scipy.fft
+
+__all__ = [
+    "AUTO_EXACT_MAX_SAMPLES",
+    "MAX_EXPONENT",
+    "error_entropy_and_grad",
+    "information_potential",
+    "information_potential_and_grad",
+    "resolve_kernel_width",
+    "silverman_width",
+]
+
+#: Scaled squared distances ``|u|^2 / (2 s^2)`` are clamped here before ``exp``.
+MAX_EXPONENT = 80.0
+
+#: ``method="auto"`` uses the exact estimator up to this many scalar errors.
+AUTO_EXACT_MAX_SAMPLES = 2048
+
+# Largest |error| / (sqrt(2) s) the exact estimator accepts (its squares must
+# stay finite), and above which float32 errors are handled in float64.
+_MAX_REACH = 1e150
+_MAX_REACH_F32 = 1e15
+
+# Kernel elements per block of the exact estimator (about 1 MiB in float64).
+_BLOCK_ELEMENTS = 2**17
+
+# The binned estimator truncates the kernel at |u| = _CUTOFF * s, where it is
+# exp(-_CUTOFF^2 / 2) ~ 2e-22 of its peak.
+_CUTOFF = 10.0
+
+# Largest grid (after squeezing out empty stretches) the binned estimator
+# builds, and the size above which a grid longer than the sample is squeezed.
+_MAX_GRID = 2**23
+_SQUEEZE_MIN_GRID = 2**16
+
+# Relative floor of the Silverman width, and the width used when all errors
+# are equal (any width is then as good as another: the gradient is zero).
+_WIDTH_REL_FLOOR = 1e-3
+_WIDTH_ABS_FLOOR = 1e-8
+
+Method = Literal["auto", "exact", "binned"]
+Objective = Literal["log", "ip"]
+
+
+# --------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------
+
+
+def _check_errors(errors) -> np.ndarray:
+    """Float array of shape (N,) or (N, d); float32 kept, everything else float64."""
+    e = np.asarray(errors)
+    if e.dtype != np.float32:
+        e = e.astype(np.float64, copy=False)
+    if e.ndim not in (1, 2):
+        raise ValueError(
+            f"errors must be 1-D (n_samples,) or 2-D (n_samples, n_outputs); "
+            f"got an array with shape {e.shape}"
+        )
+    if e.shape[0] == 0 or (e.ndim == 2 and e.shape[1] == 0):
+        raise ValueError(f"errors must not be empty; got shape {e.shape}")
+    # min and max propagate NaN and see infinities, without a boolean temporary.
+    if not (np.isfinite(e.min()) and np.isfinite(e.max())):
+        raise ValueError(
+            "errors contain NaN or infinity; the information potential needs "
+            "finite errors (did the model diverge?)"
+        )
+    return e
+
+
+def _check_weights(sample_weight, n_samples: int) -> np.ndarray | None:
+    """Non-negative finite float64 weights with a positive sum, or None."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim != 1 or w.shape[0] != n_samples:
+        raise ValueError(f"sample_weight must have shape ({n_samples},); got {w.shape}")
+    if not np.isfinite(w).all():
+        raise ValueError("sample_weight contains NaN or infinity")
+    if (w < 0).any():
+        raise ValueError("sample_weight must be non-negative")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum")
+    return w
+
+
+def _check_width(kernel_width) -> float:
+    if isinstance(kernel_width, bool) or not isinstance(kernel_width, Real):
+        raise ValueError(
+            f'kernel_width must be a positive float or "silverman"; '
+            f"got {kernel_width!r}"
+        )
+    s = float(kernel_width)
+    if not (math.isfinite(s) and s > 0):
+        raise ValueError(
+            f"kernel_width must be a positive finite float; got {kernel_width!r}"
+        )
+    return s
+
+
+def _check_method(method: str, e: np.ndarray) -> str:
+    if method not in ("auto", "exact", "binned"):
+        raise ValueError(f'method must be "auto", "exact" or "binned"; got {method!r}')
+    scalar = e.ndim == 1 or e.shape[1] == 1
+    if method == "binned" and not scalar:
+        raise ValueError(
+            "method='binned' handles 1-D errors only; got errors with "
+            f"{e.shape[1]} dimensions (use 'exact', or one column at a time)"
+        )
+    if method == "auto":
+        big = e.shape[0] > AUTO_EXACT_MAX_SAMPLES
+        return "binned" if scalar and big else "exact"
+    return method
+
+
+# --------------------------------------------------------------------------
+# Kernel width
+# --------------------------------------------------------------------------
+
+
+def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    """Quantile with linear interpolation; frequency weights.
+
+    With integer weights it equals ``np.quantile`` of the rows repeated
+    ``w_i`` times (numpy's default "linear" method).
+    """
+    keep = w > 0
+    x, w = x[keep], w[keep]
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
+    ends = np.cumsum(w)
+    pos = max(q * (ends[-1] - 1.0), 0.0)
+    below = math.floor(pos)
+    frac = pos - below
+    last = x.shape[0] - 1
+    i = min(int(np.searchsorted(ends, below, side="right")), last)
+    j = min(int(np.searchsorted(ends, below + 1, side="right")), last)
+    return float(x[i] + frac * (x[j] - x[i]))
+
+
+def silverman_width(errors, sample_weight=None) -> float:
+    """Silverman's normal-reference rule, returned as a **pairwise** width.
+
+    The Parzen width is
+
+    - 1-D: ``sigma = 0.9 min(std, IQR / 1.34) N^(-1/5)`` (``std`` alone when
+      the IQR is zero),
+    - ``d`` dimensions: ``sigma = std (4 / ((d + 2) N))^(1 / (d + 4))`` with
+      ``std`` the root mean of the per-dimension variances (the kernel is
+      isotropic),
+
+    floored at ``1e-3 std`` (at ``1e-8`` when all errors are equal), and the
+    pairwise width ``s = sqrt(2) sigma`` is returned. The moments and
+    quantiles are weighted, with frequency semantics (``N = sum w``), so
+    integer weights give the same width as repeated rows.
+
+    Parameters
+    ----------
+    errors : array-like of shape (n_samples,) or (n_samples, d)
+        The errors.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights; None means all ones.
+
+    Returns
+    -------
+    width : float
+        The pairwise kernel width ``s``, positive.
+    """
+    e = _check_errors(errors).astype(np.float64, copy=False)
+    w = _check_weights(sample_weight, e.shape[0])
+    n = float(e.shape[0] if w is None else w.sum())
+    e2 = e.reshape(e.shape[0], -1)
+    d = e2.shape[1]
+    mean = np.average(e2, axis=0, weights=w)
+    var = np.average((e2 - mean) ** 2, axis=0, weights=w)
+    std = float(np.sqrt(var.mean()))
+    if d == 1:
+        x = e2[:, 0]
+        if w is None:
+            q1, q3 = np.quantile(x, [0.25, 0.75])
+        else:
+            q1, q3 = (_weighted_quantile(x, w, q) for q in (0.25, 0.75))
+        iqr = float(q3 - q1)
+        spread = min(std, iqr / 1.34) if iqr > 0 else std
+        sigma = 0.9 * spread * n ** (-0.2)
+    else:
+        sigma = std * (4.0 / ((d + 2) * n)) ** (1.0 / (d + 4))
+    floor = _WIDTH_REL_FLOOR * std if std > 0 else _WIDTH_ABS_FLOOR
+    return float(math.sqrt(2.0) * max(sigma, floor))
+
+
+def resolve_kernel_width(kernel_width, errors, sample_weight=None) -> float:
+    """The pairwise kernel width as a float.
+
+    Parameters
+    ----------
+    kernel_width : float or "silverman"
+        A positive float is returned as it is; ``"silverman"`` applies
+        :func:`silverman_width` to ``errors``.
+    errors : array-like of shape (n_samples,) or (n_samples, d)
+        The errors (only read for ``"silverman"``).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights for ``"silverman"``.
+
+    Returns
+    -------
+    width : float
+
+    Raises
+    ------
+    ValueError
+        If ``kernel_width`` is neither a positive finite number nor
+        ``"silverman"``.
+    """
+    if isinstance(kernel_width, str):
+        if kernel_width != "silverman":
+            raise ValueError(
+                f'kernel_width must be a positive float or "silverman"; '
+                f"got {kernel_width!r}"
+            )
+        return silverman_width(errors, sample_weight)
+    return _check_width(kernel_width)
+
+
+# --------------------------------------------------------------------------
+# Kernel sums: S = sum_kj w_k w_j K_kj and g_k = w_k sum_j w_j K_kj (e_k - e_j)
+# --------------------------------------------------------------------------
+
+
+def _centre(e: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    return e - np.average(e, axis=0, weights=w).astype(e.dtype)
+
+
+def _block_rows(n: int, block_size: int | None) -> int:
+    if block_size is not None:
+        if isinstance(block_size, bool) or not isinstance(block_size, Integral):
+            raise ValueError(f"block_size must be a positive int; got {block_size!r}")
+        if block_size < 1:
+            raise ValueError(f"block_size must be a positive int; got {block_size}")
+        return int(block_size)
+    return max(16, _BLOCK_ELEMENTS // n)
+
+
+def _exact_sums(
+    e: np.ndarray,
+    w: np.ndarray | None,
+    s: float,
+    block_size: int | None,
+    need_grad: bool,
+) -> tuple[float, np.ndarray | None]:
+    """``S`` and ``g`` by all pairs, blockwise over the upper block triangle.
+
+    ``e`` is (N, d), centred. The kernel is ``exp(-|u_k - u_j|^2)`` in the
+    scaled coordinates ``u = e / (sqrt(2) s)``. For row block ``I`` the
+    kernel block against the columns ``J >= I`` is formed once; its product
+    with ``Z = [w, w e]`` gives the sums of the rows in ``I`` and, transposed,
+    those of the rows after ``I``.
+    """
+    n, d = e.shape
+    dtype = e.dtype
+    a = 1.0 / (math.sqrt(2.0) * s)
+    reach = float(np.abs(e).max()) * a
+    if reach > _MAX_REACH:
+        raise ValueError(
+            f"the errors are more than {_MAX_REACH:g} kernel widths apart; "
+            "use a larger kernel_width"
+        )
+    if dtype == np.float32 and max(a, reach) > _MAX_REACH_F32:
+        # Scaled coordinates (or their squares) beyond float32: use float64.
+        e, dtype = e.astype(np.float64), np.dtype(np.float64)
+    u = e * dtype.type(a)
+    ones = np.ones((n, 1), dtype=dtype)
+    z = np.hstack([ones, e]) if w is None else np.hstack([ones, e]) * w[:, None]
+    z = z.astype(dtype, copy=False)
+    sums = np.zeros((n, d + 1), dtype=dtype)
+    sq = np.einsum("ij,ij->i", u, u) if d > 1 else None
+    b = _block_rows(n, block_size)
+    buf = np.empty(b * n, dtype=dtype)
+    for start in range(0, n, b):
+        stop = min(start + b, n)
+        k = buf[: (stop - start) * (n - start)].reshape(stop - start, n - start)
+        # k = -|u_i - u_j|^2, clamped at -MAX_EXPONENT, then exp.
+        if d == 1:
+            np.subtract(u[start:stop], u[start:, 0], out=k)
+            np.multiply(k, k, out=k)
+            np.negative(k, out=k)
+        else:
+            np.matmul(u[start:stop], u[start:].T, out=k)
+            k *= 2.0
+            k -= sq[start:stop, None]
+            k -= sq[None, start:]
+            np.minimum(k, 0.0, out=k)  # rounding can leave tiny positives
+        np.maximum(k, -MAX_EXPONENT, out=k)
+        np.exp(k, out=k)
+        sums[start:stop] += k @ z[start:]
+        if stop < n:
+            sums[stop:] += k[:, stop - start :].T @ z[start:stop]
+    r = sums[:, 0].astype(np.float64)
+    total = float(r.sum()) if w is None else float(r @ w)
+    if not need_grad:
+        return total, None
+    g = e * sums[:, :1] - sums[:, 1:]
+    if w is not None:
+        g *= w[:, None].astype(dtype)
+    return total, g
+
+
+def _squeeze_gaps(x: np.ndarray, cell: int) -> np.ndarray:
+    """Grid positions with every run of empty cells shortened to one cell.
+
+    ``x`` are grid positions (>= 0); cells are ``cell`` grid steps wide, two
+    more than the kernel's half-support. Points in the same or in adjacent
+    occupied cells keep their distance; points further apart stay more than
+    one cell apart, so even the grid nodes they are binned to are beyond the
+    truncated kernel's reach, and the kernel sums do not change.
+    """
+    idx = np.floor(x / cell).astype(np.int64)
+    n_cells = int(idx.max()) + 1
+    if n_cells <= 4 * x.shape[0] + 1024:
+        occupied = np.flatnonzero(np.bincount(idx, minlength=n_cells))
+        lookup = None
+    else:
+        occupied, lookup = np.unique(idx, return_inverse=True)
+    steps = np.where(np.diff(occupied) == 1, 1, 2)
+    slots = np.concatenate([[0], np.cumsum(steps)])
+    if lookup is None:
+        table = np.zeros(n_cells, dtype=np.int64)
+        table[occupied] = slots
+        new_cell = table[idx]
+    else:
+        new_cell = slots[lookup]
+    return x + (new_cell - idx) * float(cell)
+
+
+def _binned_sums(
+    e: np.ndarray,
+    w: np.ndarray | None,
+    s: float,
+    grid_ratio: float,
+    need_grad: bool,
+) -> tuple[float, np.ndarray | None]:
+    """``S`` and ``g`` for 1-D errors by linear binning and FFT convolution."""
+    x = e.astype(np.float64, copy=False)
+    h = s / grid_ratio
+    half = math.ceil(_CUTOFF * grid_ratio)  # kernel half-support, grid steps
+    lo, hi = float(x.min()), float(x.max())
+    span = (hi - lo) / h
+    if span > 2.0**62:
+        raise ValueError(
+            "the errors span more than 2^62 grid steps of the binned estimator; "
+            "use a larger kernel_width or method='exact'"
+        )
+    x = (x - lo) * (1.0 / h)
+    # Squeeze out empty stretches when the grid would be far larger than the
+    # sample (outliers), or too large to build.
+    if span + 2 > _MAX_GRID or (span > _SQUEEZE_MIN_GRID and span > x.shape[0]):
+        x = _squeeze_gaps(x, half + 2)
+        m = int(x.max()) + 2
+    else:
+        m = int(span) + 3  # one spare node: x.max() may round above span
+    if m > _MAX_GRID:
+        raise ValueError(
+            f"the binned estimator would need a grid of {m} points (more than "
+            f"{_MAX_GRID}): the kernel is far narrower than the spacing of the "
+            "errors; use a larger kernel_width or method='exact'"
+        )
+    i = x.astype(np.intp)
+    np.minimum(i, m - 2, out=i)
+    f = x - i
+    # Linear binning: w(1 - f) to node i, w f to node i + 1.
+    wf = f if w is None else w * f
+    upper = np.bincount(i, weights=wf, minlength=m)
+    counts = np.bincount(i, minlength=m) if w is None else np.bincount(i, w, m)
+    counts = counts - upper
+    counts[1:] += upper[:-1]
+
+    n_fft = scipy.fft.next_fast_len(m + half, real=True)
+    offsets = np.arange(half + 1) * h
+    kern = np.exp(-0.5 * (offsets / s) ** 2)
+    k_arr = np.zeros(n_fft)
+    k_arr[: half + 1] = kern
+    k_arr[n_fft - half :] = kern[:0:-1]
+    c_hat = scipy.fft.rfft(counts, n_fft)
+    a = scipy.fft.irfft(c_hat * scipy.fft.rfft(k_arr), n_fft)[:m]
+    total = float(counts @ a)
+    if not need_grad:
+        return total, None
+    # Convolution with t K(t) (odd): sum_j w_j K(e_k - e_j) (e_k - e_j).
+    t_arr = np.zeros(n_fft)
+    t_arr[: half + 1] = kern * offsets
+    t_arr[n_fft - half :] = -(kern * offsets)[:0:-1]
+    b = scipy.fft.irfft(c_hat * scipy.fft.rfft(t_arr), n_fft)[:m]
+    slope = np.diff(b)
+    g = b[i]
+    g += f * slope[i]
+    if w is not None:
+        g *= w
+    return total, g.astype(e.dtype, copy=False)
+
+
+def _kernel_sums(e, w, s, method, grid_ratio, block_size, need_grad):
+    """``S`` and ``g`` (shape (N, d), or None) for errors ``e`` (N,) or (N, d)."""
+    if method == "binned":
+        if not grid_ratio >= 1:
+            raise ValueError(f"grid_ratio must be >= 1; got {grid_ratio!r}")
+        # Binning subtracts the minimum: no centring needed.
+        total, g = _binned_sums(e.reshape(-1), w, s, float(grid_ratio), need_grad)
+        return total, None if g is None else g[:, None]
+    e2 = _centre(e.reshape(e.shape[0], -1), w)
+    return _exact_sums(e2, w, s, block_size, need_grad)
+
+
+def _dim(e: np.ndarray) -> int:
+    return 1 if e.ndim == 1 else e.shape[1]
+
+
+def _log_potential(total: float, w, n: int, d: int, s: float) -> float:
+    """``log V = log S - 2 log(sum w) + log c_d``, without forming ``c_d``."""
+    log_w = math.log(n) if w is None else math.log(float(w.sum()))
+    log_cd = -0.5 * d * (math.log(2.0 * math.pi) + 2.0 * math.log(s))
+    return math.log(total) - 2.0 * log_w + log_cd
+
+
+# --------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------
+
+
+def information_potential(
+    errors,
+    kernel_width: float | str,
+    sample_weight=None,
+    *,
+    method: Method = "auto",
+    log: bool = False,
+    grid_ratio: float = 8.0,
+    block_size: int | None = None,
+) -> float:
+    """Information potential ``V`` of a set of errors (or ``log V``).
+
+    ``V = sum_i sum_j w_i w_j G_s(e_i - e_j) / (sum w)^2`` with a Gaussian
+    kernel of pairwise width ``s`` (isotropic in ``d`` dimensions).
+
+    Parameters
+    ----------
+    errors : array-like of shape (n_samples,) or (n_samples, d)
+        Finite errors; a 2-D array is one ``d``-variate error per row.
+    kernel_width : float or "silverman"
+        Pairwise kernel width ``s = sqrt(2) sigma_Parzen``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights (frequency semantics); None means all ones.
+    method : {"auto", "exact", "binned"}, default="auto"
+        Estimator; ``"binned"`` needs 1-D errors.
+    log : bool, default=False
+        Return ``log V`` (computed in the log domain) instead of ``V``.
+    grid_ratio : float, default=8.0
+        The binned estimator's grid spacing is ``kernel_width / grid_ratio``.
+    block_size : int, default=None
+        Rows per block of the exact estimator; None picks about 2^17 kernel
+        elements per block.
+
+    Returns
+    -------
+    value : float
+        ``V`` (or ``log V``).
+    """
+    e = _check_errors(errors)
+    w = _check_weights(sample_weight, e.shape[0])
+    s = resolve_kernel_width(kernel_width, e, w)
+    how = _check_method(method, e)
+    total, _ = _kernel_sums(e, w, s, how, grid_ratio, block_size, False)
+    log_v = _log_potential(total, w, e.shape[0], _dim(e), s)
+    return log_v if log else math.exp(log_v)
+
+
+def error_entropy_and_grad(
+    errors,
+    kernel_width: float | str,
+    sample_weight=None,
+    *,
+    objective: Objective = "log",
+    method: Method = "auto",
+    grid_ratio: float = 8.0,
+    block_size: int | None = None,
+) -> tuple[float, np.ndarray]:
+    """Error-entropy loss and its gradient with respect to the errors.
+
+    The loss is always something to *minimise*:
+
+    - ``objective="log"``: ``L = -log V`` (quadratic Renyi entropy,
+      scale-free), ``dL/dE = (2 / s^2) (diag(P 1) E - P E)`` with
+      ``P = W K W / sum(W K W)``;
+    - ``objective="ip"``: ``L = -V`` (gradient ascent on ``V``, as the
+      papers did), ``dL/dE = V d(-log V)/dE``.
+
+    For errors ``E = T - Y`` the gradient with respect to the outputs is
+    ``dL/dY = -dL/dE``. It sums to zero over the samples (shift invariance).
+
+    Parameters
+    ----------
+    errors : array-like of shape (n_samples,) or (n_samples, d)
+        Finite errors.
+    kernel_width : float or "silverman"
+        Pairwise kernel width ``s``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights; None means all ones.
+    objective : {"log", "ip"}, default="log"
+        ``-log V`` or ``-V``.
+    method : {"auto", "exact", "binned"}, default="auto"
+        Estimator; ``"binned"`` needs 1-D errors.
+    grid_ratio : float, default=8.0
+        The binned estimator's grid spacing is ``kernel_width / grid_ratio``.
+    block_size : int, default=None
+        Rows per block of the exact estimator.
+
+    Returns
+    -------
+    loss : float
+        ``-log V`` or ``-V``.
+    grad : ndarray of the shape and dtype of ``errors`` (float32 or float64)
+        ``dL/dE``.
+    """
+    if objective not in ("log", "ip"):
+        raise ValueError(f'objective must be "log" or "ip"; got {objective!r}')
+    e = _check_errors(errors)
+    w = _check_weights(sample_weight, e.shape[0])
+    s = resolve_kernel_width(kernel_width, e, w)
+    how = _check_method(method, e)
+    total, g = _kernel_sums(e, w, s, how, grid_ratio, block_size, True)
+    log_v = _log_potential(total, w, e.shape[0], _dim(e), s)
+    factor = 2.0 / (s * s * total)
+    if objective == "log":
+        value = -log_v
+    else:
+        value = -math.exp(log_v)
+        factor *= math.exp(log_v)
+    g *= g.dtype.type(factor)
+    return value, g.reshape(e.shape).astype(e.dtype, copy=False)
+
+
+def information_potential_and_grad(
+    errors,
+    kernel_width: float | str,
+    sample_weight=None,
+    *,
+    method: Method = "auto",
+    grid_ratio: float = 8.0,
+    block_size: int | None = None,
+) -> tuple[float, np.ndarray]:
+    """``V`` and ``dV/dE`` (the negated ``objective="ip"`` loss and gradient).
+
+    Parameters and estimators as in :func:`error_entropy_and_grad`.
+
+    Returns
+    -------
+    potential : float
+    grad : ndarray of the shape and dtype of ``errors``
+    """
+    loss, grad = error_entropy_and_grad(
+        errors,
+        kernel_width,
+        sample_weight,
+        objective="ip",
+        method=method,
+        grid_ratio=grid_ratio,
+        block_size=block_size,
+    )
+    np.negative(grad, out=grad)
+    return -loss, grad
