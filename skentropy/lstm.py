@@ -80,8 +80,13 @@ class EEMLSTMClassifier(ClassifierMixin, BaseEstimator):
         Pairwise Gaussian width ``s`` of the entropy estimator (the paper:
         1.3-1.6); ``"silverman"`` computes it once per fit from the initial
         errors. Used by ``loss="eem"``.
-    entropy_over : {"outputs"}, default="outputs"
-        Parzen sample of the entropy: each sequence's output-unit errors.
+    entropy_over : {"outputs", "samples"}, default="outputs"
+        Parzen sample of the entropy: each sequence's output-unit errors
+        (the paper; works online with ``batch_size=1``), or the joint error
+        vectors of the batch's sequences (the EEM classification MLPs of
+        Santos, Alexandre & Marques de Sa). The latter is blind to a constant
+        offset, so the mean training error is stored in ``offset_`` and
+        added to the outputs at predict time.
     eem_objective : {"log", "ip"}, default="log"
         Minimise ``-log V`` (scale-free) or ``-V`` (gradient ascent on the
         information potential, as the paper did).
@@ -121,6 +126,9 @@ class EEMLSTMClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
+    offset_ : ndarray of shape (n_classes,)
+        Added to the outputs before normalising: the mean training error for
+        ``entropy_over="samples"``, zeros otherwise.
     kernel_width_ : float or None
         Kernel width used (resolved from ``"silverman"``); None unless
         ``loss="eem"``.
@@ -176,7 +184,7 @@ class EEMLSTMClassifier(ClassifierMixin, BaseEstimator):
             Interval(Real, 0, None, closed="neither"),
             StrOptions({"silverman"}),
         ],
-        "entropy_over": [StrOptions({"outputs"})],
+        "entropy_over": [StrOptions({"outputs", "samples"})],
         "eem_objective": [StrOptions({"log", "ip"})],
         "forget_gate": ["boolean"],
         "solver": [StrOptions({"sgd", "adam"})],
@@ -308,6 +316,8 @@ class EEMLSTMClassifier(ClassifierMixin, BaseEstimator):
         with np.errstate(over="ignore", invalid="ignore"):
             z = self._network().logits(self.params_, sequences)
         out = output_values(np.nan_to_num(z, copy=False), _OUTPUTS[self.loss])
+        out += self.offset_
+        np.maximum(out, 0, out=out)
         total = out.sum(axis=1, keepdims=True)
         uniform = np.full_like(out, 1.0 / out.shape[1])
         return np.divide(out, total, out=uniform, where=total > 0)
@@ -411,7 +421,7 @@ class EEMLSTMClassifier(ClassifierMixin, BaseEstimator):
                 "kernel_width": self.kernel_width_,
                 "objective": self.eem_objective,
             }
-            return LOSSES["eem_outputs"], params
+            return LOSSES[f"eem_{self.entropy_over}"], params
         return LOSSES["squared_error" if self.loss == "mse" else "cross_entropy"], {}
 
     def _fit(self, X, y, sample_weight, incremental):
@@ -514,6 +524,7 @@ class EEMLSTMClassifier(ClassifierMixin, BaseEstimator):
         elif result.reached_max_iter:
             warn_max_iter(self.max_iter)
         self.params_ = params
+        self.offset_ = self._offset(network, params, sequences, Y, sample_weight)
         self.n_iter_ = result.n_iter
         if result.loss is not None:
             self.loss_ = result.loss
@@ -528,6 +539,15 @@ class EEMLSTMClassifier(ClassifierMixin, BaseEstimator):
         self._no_improvement_count = history.no_improvement_count
         self.t_ = history.t
         return self
+
+    def _offset(self, network, params, sequences, Y, sample_weight):
+        """Mean training error per output where the loss cannot see offsets."""
+        offset = np.zeros(Y.shape[1], dtype=params.dtype)
+        if self.loss == "eem" and self.entropy_over == "samples":
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = output_values(network.logits(params, sequences), "logistic")
+            offset[...] = np.average(Y - out, axis=0, weights=sample_weight)
+        return offset
 
     def _make_optimizer(self, n_params, dtype):
         if self.solver == "sgd":

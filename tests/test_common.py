@@ -35,6 +35,8 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 def _id(estimator):
     setting = getattr(estimator, "loss", None) or estimator.overshoot
+    if getattr(estimator, "entropy_over", "outputs") != "outputs":
+        setting += f"-{estimator.entropy_over}"
     return f"{type(estimator).__name__}-{setting}"
 
 

@@ -135,3 +135,17 @@ def test_determinism_pickle_and_partial_fit():
     clf.partial_fit(X, y)
     copy.partial_fit(X, y)
     np.testing.assert_array_equal(copy.params_, clf.params_)
+
+
+def test_entropy_over_samples_learns_and_stores_the_offset():
+    X, y = _memory_task()
+    clf = _fit(
+        EEMLSTMClassifier(
+            entropy_over="samples", hidden_size=8, max_iter=80, random_state=0
+        ),
+        X,
+        y,
+    )
+    assert clf.score(X, y) > 0.9
+    assert clf.offset_.shape == (2,) and np.any(clf.offset_ != 0)
+    assert not np.any(_fit(EEMLSTMClassifier(max_iter=2), X, y).offset_)

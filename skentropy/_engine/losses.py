@@ -30,6 +30,7 @@ import numpy as np
 from scipy.special import log_expit, xlogy
 
 from .activations import ACTIVATIONS, DERIVATIVES
+from .information import error_entropy_and_grad
 
 __all__ = ["LOSSES", "log_output", "output_values"]
 
@@ -224,10 +225,44 @@ def eem_outputs(
     return value, _scale_rows(delta, sample_weight)
 
 
+def eem_samples(
+    y,
+    z,
+    output,
+    sample_weight=None,
+    *,
+    kernel_width=1.0,
+    objective="log",
+    need_delta=True,
+    **_,
+):
+    """Error entropy over the batch: the joint error vectors are the Parzen sample.
+
+    The batch's ``(n, c)`` errors ``y - p`` form one c-variate Parzen
+    estimate (Santos, Alexandre & Marques de Sa); ``objective`` as in
+    :func:`eem_outputs`. Not a per-sample loss: the value is the batch's
+    entropy and the returned delta is its gradient times ``sum w`` (the
+    caller divides by it). Shift-invariant: estimators add the mean training
+    error back at predict time.
+    """
+    p = output_values(z, output)
+    errors = y.astype(p.dtype) - p
+    value, grad_errors = error_entropy_and_grad(
+        errors, kernel_width, sample_weight, objective=objective, method="exact"
+    )
+    if not need_delta:
+        return value, None
+    scale = errors.shape[0] if sample_weight is None else float(sample_weight.sum())
+    delta = grad_errors * -scale  # dL/dp = -dL/de
+    DERIVATIVES[output](p, delta)
+    return value, delta
+
+
 LOSSES: dict[str, Callable] = {
     "cross_entropy": cross_entropy,
     "min_ent": min_ent,
     "mix_ent": mix_ent,
     "squared_error": squared_error,
     "eem_outputs": eem_outputs,
+    "eem_samples": eem_samples,
 }

@@ -10,6 +10,8 @@ from skentropy._engine.sequence_network import SequenceClassifierNetwork
 CASES = [
     ("eem_outputs", "logistic", {"kernel_width": 1.3, "objective": "log"}),
     ("eem_outputs", "logistic", {"kernel_width": 0.7, "objective": "ip"}),
+    ("eem_samples", "logistic", {"kernel_width": 1.1, "objective": "log"}),
+    ("eem_samples", "logistic", {"kernel_width": 0.9, "objective": "ip"}),
     ("squared_error", "logistic", {}),
     ("cross_entropy", "softmax", {}),
 ]
