@@ -6,9 +6,13 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import label_binarize
 
+from ._engine import History
+
 __all__ = [
     "LabelCoder",
     "check_hidden_layer_sizes",
+    "restore_history",
+    "store_history",
     "warn_divergence",
     "warn_lbfgs",
     "warn_max_iter",
@@ -96,3 +100,44 @@ class LabelCoder:
         if y_type == "binary":
             return classes.take((proba[:, 0] > 0.5).astype(int))
         return (proba > 0.5).astype(int)
+
+
+def _list_or_none(value):
+    return None if value is None else list(value)
+
+
+def restore_history(estimator, early_stopping: bool) -> History:
+    """The training history kept in a fitted estimator's attributes.
+
+    ``warm_start`` may switch early stopping on or off between fits, so the
+    records the new setting needs are started afresh where missing.
+    """
+    fresh = History.start(early_stopping)
+    scores = _list_or_none(getattr(estimator, "validation_scores_", None))
+    val_losses = _list_or_none(getattr(estimator, "validation_loss_curve_", None))
+    best_score = getattr(estimator, "best_validation_score_", None)
+    best_loss = getattr(estimator, "best_loss_", None)
+    return History(
+        loss_curve=list(getattr(estimator, "loss_curve_", [])),
+        validation_scores=fresh.validation_scores if scores is None else scores,
+        validation_loss_curve=fresh.validation_loss_curve
+        if val_losses is None
+        else val_losses,
+        best_loss=fresh.best_loss if best_loss is None or early_stopping else best_loss,
+        best_validation_score=(
+            fresh.best_validation_score if best_score is None else best_score
+        ),
+        no_improvement_count=getattr(estimator, "_no_improvement_count", 0),
+        t=getattr(estimator, "t_", 0),
+    )
+
+
+def store_history(estimator, history: History) -> None:
+    """Write a training history into the estimator's fitted attributes."""
+    estimator.loss_curve_ = history.loss_curve
+    estimator.best_loss_ = history.best_loss
+    estimator.validation_scores_ = history.validation_scores
+    estimator.validation_loss_curve_ = history.validation_loss_curve
+    estimator.best_validation_score_ = history.best_validation_score
+    estimator._no_improvement_count = history.no_improvement_count
+    estimator.t_ = history.t

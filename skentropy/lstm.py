@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import warn_divergence, warn_max_iter
+from ._base import restore_history, store_history, warn_divergence, warn_max_iter
 from ._engine import LOSSES, History, fit_stochastic, make_optimizer, output_values
 from ._engine.sequence_network import SequenceClassifierNetwork
 
@@ -458,7 +458,7 @@ class EEMLSTMClassifier(ClassifierMixin, BaseEstimator):
                     "warm_start/partial_fit needs the same network as the previous fit."
                 )
             params = self.params_.astype(dtype, copy=True)
-            history = self._history()
+            history = restore_history(self, self.early_stopping)
         if self.loss == "eem" and self.kernel_width_ is None:
             if self.kernel_width == "silverman":
                 p0 = output_values(network.logits(params, sequences), "logistic")
@@ -531,13 +531,7 @@ class EEMLSTMClassifier(ClassifierMixin, BaseEstimator):
         elif not hasattr(self, "loss_"):
             self.loss_ = np.nan
         self._optimizer_state = optimizer.state()
-        self.loss_curve_ = history.loss_curve
-        self.best_loss_ = history.best_loss
-        self.validation_scores_ = history.validation_scores
-        self.validation_loss_curve_ = history.validation_loss_curve
-        self.best_validation_score_ = history.best_validation_score
-        self._no_improvement_count = history.no_improvement_count
-        self.t_ = history.t
+        store_history(self, history)
         return self
 
     def _offset(self, network, params, sequences, Y, sample_weight):
@@ -601,29 +595,3 @@ class EEMLSTMClassifier(ClassifierMixin, BaseEstimator):
             return score, value
 
         return x_tr, y_tr, w_tr, validation
-
-    def _history(self):
-        early = self.early_stopping
-        fresh = History.start(early)
-        scores = self.validation_scores_
-        return History(
-            loss_curve=list(self.loss_curve_),
-            validation_scores=fresh.validation_scores
-            if scores is None
-            else list(scores),
-            validation_loss_curve=(
-                fresh.validation_loss_curve
-                if self.validation_loss_curve_ is None
-                else list(self.validation_loss_curve_)
-            ),
-            best_loss=fresh.best_loss
-            if self.best_loss_ is None or early
-            else self.best_loss_,
-            best_validation_score=(
-                fresh.best_validation_score
-                if self.best_validation_score_ is None
-                else self.best_validation_score_
-            ),
-            no_improvement_count=self._no_improvement_count,
-            t=self.t_,
-        )

@@ -26,6 +26,8 @@ from sklearn.utils.validation import (
 from ._base import (
     LabelCoder,
     check_hidden_layer_sizes,
+    restore_history,
+    store_history,
     warn_divergence,
     warn_lbfgs,
     warn_max_iter,
@@ -502,7 +504,9 @@ class MinEntMLPClassifier(ClassifierMixin, BaseEstimator):
         else:
             self._check_architecture(network)
             params = network.pack(self.coefs_, self.intercepts_, X.dtype)
-            history = self._history()
+            history = restore_history(
+                self, self.early_stopping and self.solver != "lbfgs"
+            )
 
         if self.solver == "lbfgs":
             params = self._fit_lbfgs(network, params, X, Y, sample_weight, history)
@@ -511,7 +515,7 @@ class MinEntMLPClassifier(ClassifierMixin, BaseEstimator):
                 network, params, X, Y, sample_weight, history, rng, incremental
             )
         self.coefs_, self.intercepts_ = network.unpack(params)
-        self._store_history(history)
+        store_history(self, history)
         return self
 
     def _check_architecture(self, network):
@@ -694,37 +698,3 @@ class MinEntMLPClassifier(ClassifierMixin, BaseEstimator):
             return score, val_loss
 
         return X_train, Y_train, sw_train, validation
-
-    def _history(self):
-        # warm_start may switch early stopping on or off between fits: start
-        # whichever records the new setting needs.
-        early = self.early_stopping and self.solver != "lbfgs"
-        fresh = History.start(early)
-        scores = self._list_or_none("validation_scores_")
-        best_score = getattr(self, "best_validation_score_", None)
-        best_loss = getattr(self, "best_loss_", None)
-        return History(
-            loss_curve=list(getattr(self, "loss_curve_", [])),
-            validation_scores=fresh.validation_scores if scores is None else scores,
-            validation_loss_curve=self._list_or_none("validation_loss_curve_")
-            or fresh.validation_loss_curve,
-            best_loss=fresh.best_loss if best_loss is None or early else best_loss,
-            best_validation_score=fresh.best_validation_score
-            if best_score is None
-            else best_score,
-            no_improvement_count=getattr(self, "_no_improvement_count", 0),
-            t=self.t_,
-        )
-
-    def _list_or_none(self, name):
-        value = getattr(self, name, None)
-        return None if value is None else list(value)
-
-    def _store_history(self, history):
-        self.loss_curve_ = history.loss_curve
-        self.best_loss_ = history.best_loss
-        self.validation_scores_ = history.validation_scores
-        self.validation_loss_curve_ = history.validation_loss_curve
-        self.best_validation_score_ = history.best_validation_score
-        self._no_improvement_count = history.no_improvement_count
-        self.t_ = history.t
