@@ -22,7 +22,10 @@ Resolutions of what the paper leaves open:
   when its error, averaged over the training patterns, is on the other side
   of zero than at the first iteration (for one pattern, exactly the paper's
   "outputs on the same side of the expected output"). Only *new* overshoot
-  (not already present at the anchor) triggers corrections.
+  (not already present at the anchor) triggers corrections, and the
+  paper's guard applies at the output level too: an output whose bias
+  gradient is below ``gradient_tol`` at both ends has converged, and its
+  crossing does not count.
 - While the OD is violated, rounds of corrections run, layers in turn from
   the input side ("the OD propagates forwards"), each followed by a
   re-evaluation, for at most ``max_corrections`` rounds; at the cap the last
