@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import label_binarize
 
 from ._engine import History
@@ -11,6 +12,7 @@ from ._engine import History
 __all__ = [
     "LabelCoder",
     "check_hidden_layer_sizes",
+    "holdout_split",
     "restore_history",
     "store_history",
     "warn_divergence",
@@ -141,3 +143,22 @@ def store_history(estimator, history: History) -> None:
     estimator.best_validation_score_ = history.best_validation_score
     estimator._no_improvement_count = history.no_improvement_count
     estimator.t_ = history.t
+
+
+def holdout_split(X, Y, sample_weight, *, rng, fraction, stratify=None):
+    """Early stopping's validation split: ``X, X_val, Y, Y_val, w, w_val``.
+
+    Drawn from the fit's random stream with ``train_test_split``, as
+    MLPClassifier draws it; a clear error when fewer than 2 rows are held out.
+    """
+    arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+    parts = train_test_split(
+        *arrays, random_state=rng, test_size=fraction, stratify=stratify
+    )
+    if parts[1].shape[0] < 2:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' "
+            "or the size of your dataset."
+        )
+    weights = (parts[4], parts[5]) if sample_weight is not None else (None, None)
+    return (*parts[:4], *weights)

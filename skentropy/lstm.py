@@ -6,7 +6,6 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import (
@@ -22,7 +21,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import restore_history, store_history, warn_divergence, warn_max_iter
+from ._base import (
+    holdout_split,
+    restore_history,
+    store_history,
+    warn_divergence,
+    warn_max_iter,
+)
 from ._engine import LOSSES, History, fit_stochastic, make_optimizer, output_values
 from ._engine.sequence_network import SequenceClassifierNetwork
 
@@ -557,25 +562,14 @@ class EEMLSTMClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _split(self, network, sequences, Y, sample_weight, rng):
-        stratify = Y.argmax(axis=1)
-        arrays = (
-            [sequences, Y] if sample_weight is None else [sequences, Y, sample_weight]
+        x_tr, x_val, y_tr, y_val, w_tr, w_val = holdout_split(
+            sequences,
+            Y,
+            sample_weight,
+            rng=rng,
+            fraction=self.validation_fraction,
+            stratify=Y.argmax(axis=1),
         )
-        parts = train_test_split(
-            *arrays,
-            random_state=rng,
-            test_size=self.validation_fraction,
-            stratify=stratify,
-        )
-        x_tr, x_val, y_tr, y_val = parts[:4]
-        w_tr, w_val = (
-            (parts[4], parts[5]) if sample_weight is not None else (None, None)
-        )
-        if x_val.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
         loss, loss_params = self._loss()
         labels = y_val.argmax(axis=1)
 

@@ -6,7 +6,6 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -26,6 +25,7 @@ from sklearn.utils.validation import (
 from ._base import (
     LabelCoder,
     check_hidden_layer_sizes,
+    holdout_split,
     restore_history,
     store_history,
     warn_divergence,
@@ -659,23 +659,14 @@ class MinEntMLPClassifier(ClassifierMixin, BaseEstimator):
     def _validation_split(self, network, X, Y, sample_weight, rng):
         # Stratified only for single-output problems, exactly as MLPClassifier
         # splits, so the two see the same validation rows.
-        stratify = Y if Y.shape[1] == 1 else None
-        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-        parts = train_test_split(
-            *arrays,
-            random_state=rng,
-            test_size=self.validation_fraction,
-            stratify=stratify,
+        X_train, X_val, Y_train, Y_val, sw_train, sw_val = holdout_split(
+            X,
+            Y,
+            sample_weight,
+            rng=rng,
+            fraction=self.validation_fraction,
+            stratify=Y if Y.shape[1] == 1 else None,
         )
-        X_train, X_val, Y_train, Y_val = parts[:4]
-        sw_train, sw_val = (
-            (parts[4], parts[5]) if sample_weight is not None else (None, None)
-        )
-        if X_val.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
         y_val = LabelCoder.decode(Y_val, self.classes_, self._y_type)
         loss = LOSSES[self.loss]
         loss_params = self._loss_params()
