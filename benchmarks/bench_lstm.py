@@ -12,8 +12,8 @@ synthetic data and the same batches (fixed order, no shuffling):
   ``SequenceClassifierNetwork(n_inputs, hidden, n_classes, "softmax")``,
   ``loss_grad(params, x, y_onehot, grad, LOSSES["cross_entropy"], cache=...)``
   then ``Adam(n_params, np.float32, learning_rate_init=1e-3).update`` per
-  batch, in a plain Python loop. A preallocated ``LSTMCache`` is passed for
-  the full-size batches (the last, partial batch gets a fresh one).
+  batch, in a plain Python loop. The network reuses its buffers while the
+  batch shape repeats (the last, partial batch of an epoch reallocates).
 
 Workloads:
 
@@ -77,7 +77,6 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import skentropy
 from skentropy._engine.losses import LOSSES
-from skentropy._engine.lstm import LSTMCache
 from skentropy._engine.optimizers import Adam
 from skentropy._engine.sequence_network import SequenceClassifierNetwork
 
@@ -165,9 +164,6 @@ class OursTrainer:
         self.loss = LOSSES["cross_entropy"]
         self.x, self.y = x, onehot
         self.slices = batch_slices(x.shape[0], batch)
-        lstm = self.net.lstm
-        self.cache = LSTMCache(batch, x.shape[1], n_inputs, hidden, lstm.n_gates, DTYPE)
-        self.batch = batch
 
     def epoch(self):
         """One pass over the batches; returns the mean batch loss."""
@@ -180,9 +176,7 @@ class OursTrainer:
             self.loss,
         )
         for s in self.slices:
-            xb = self.x[s]
-            cache = self.cache if xb.shape[0] == self.batch else None
-            total += net.loss_grad(params, xb, self.y[s], grad, loss, cache=cache)
+            total += net.loss_grad(params, self.x[s], self.y[s], grad, loss)
             opt.update(params, grad)
         return total / len(self.slices)
 

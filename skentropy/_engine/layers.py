@@ -4,6 +4,10 @@ A layer owns no arrays: it knows where its weights sit in the network's flat
 parameter vector and takes views of whatever vector it is given, so the same
 layer object serves the optimizer's vector, an L-BFGS iterate or a
 finite-difference probe without copies.
+
+A parameter array of shape (R, P) stacks R networks: the views gain a
+leading R axis and the layer maps inputs (R, m, fan_in) to (R, m, fan_out),
+one network per leading index (used to run many restarts in lockstep).
 """
 
 import numpy as np
@@ -32,12 +36,14 @@ class Dense:
         self.bias_slice = slice(bias_offset, bias_offset + fan_out)
 
     def weight(self, params: np.ndarray) -> np.ndarray:
-        """View of ``W`` inside ``params``."""
-        return params[self.weight_slice].reshape(self.fan_in, self.fan_out)
+        """View of ``W`` inside ``params`` (leading R axis when stacked)."""
+        return params[..., self.weight_slice].reshape(
+            *params.shape[:-1], self.fan_in, self.fan_out
+        )
 
     def bias(self, params: np.ndarray) -> np.ndarray:
-        """View of ``b`` inside ``params``."""
-        return params[self.bias_slice]
+        """View of ``b`` inside ``params`` (leading R axis when stacked)."""
+        return params[..., self.bias_slice]
 
     def forward(
         self, params: np.ndarray, x, out: np.ndarray | None = None
@@ -47,6 +53,10 @@ class Dense:
         ``x`` may be a dense array or a scipy sparse matrix (first layer).
         """
         weight = self.weight(params)
+        if params.ndim > 1:
+            out = np.matmul(x, weight, out=out)
+            out += self.bias(params)[..., None, :]
+            return out
         if sp.issparse(x):
             product = x @ weight
             if out is None:
@@ -77,6 +87,15 @@ class Dense:
         the flat gradient ``grad``.
         """
         grad_weight = self.weight(grad)
+        if params.ndim > 1:
+            np.matmul(x.swapaxes(-1, -2), delta, out=grad_weight)
+            if alpha:
+                grad_weight += alpha * self.weight(params)
+            grad_weight /= scale
+            grad_bias = self.bias(grad)
+            np.sum(delta, axis=-2, out=grad_bias)
+            grad_bias /= scale
+            return
         if sp.issparse(x):
             grad_weight[...] = x.T @ delta
             if alpha:
@@ -94,4 +113,4 @@ class Dense:
         self, params: np.ndarray, delta: np.ndarray, out: np.ndarray
     ) -> np.ndarray:
         """Return dL/d(input) ``delta @ W.T`` written into ``out``."""
-        return np.matmul(delta, self.weight(params).T, out=out)
+        return np.matmul(delta, self.weight(params).swapaxes(-1, -2), out=out)

@@ -1,42 +1,86 @@
 """A batch-first LSTM layer over a flat parameter vector, with full BPTT.
 
-Gates are stored side by side in one matrix, in the order ``[i, f, o, g]``
-(input, forget, output gates, cell candidate), so the three sigmoid gates
-are one contiguous block and one call activates them. With
-``forget_gate=False`` the layer is the 1997 cell of Hochreiter & Schmidhuber
-(input and output gates only, the cell state accumulates: ``c_t = c_{t-1} +
-i * g``) and the gate order is ``[i, o, g]``.
+The gate pre-activations are ``a = x W_x + h W_h + b`` with the gates side
+by side in the order ``[o, i, f, g]`` (output, input, forget gates, cell
+candidate): the three sigmoid gates are one block, and the three that the
+cell-state gradient drives (i, f, g) are another. With
+``forget_gate=False`` the layer is the 1997 cell of Hochreiter &
+Schmidhuber (input and output gates only, the cell state accumulates:
+``c_t = c_{t-1} + i * g``) and the order is ``[o, i, g]``.
 
-Cost structure: the input projection of every time step is one matrix
-product before the loop; each step then needs one ``h @ W_h`` for all gates
-and a handful of in-place element-wise operations on preallocated buffers;
-the backward pass forms the weight gradients as two matrix products after
-its loop.
+Stacked networks: a parameter array of shape (R, P) holds R independent
+networks of the same shape, which then run in lockstep on one shared input
+(n, T, n_inputs); their outputs are (n, R, T, hidden). This is how
+experiments with many random restarts are vectorised.
+
+Cost structure, which decides most of the code below:
+
+* Buffers are time-major and feature-major, ``[t, (R,) feature, sample]``.
+  The layer's parameter block is the matrix ``M = [W_x; W_h; b]`` and the
+  state buffer holds ``s_t = [x_t; h_{t-1}; 1]``, so one product per step,
+  ``M^T s_t``, gives the gates (input projection and bias included) as
+  contiguous row blocks: every element-wise operation on a gate runs over
+  contiguous memory. The weight gradient of all steps is one product,
+  ``sum_t s_t dz_t^T``, written straight into the gradient's block.
+* The loops call ufuncs with positional output arguments, constants as
+  0-d arrays and per-step views made once per cache: with small online
+  batches the per-call overhead, not arithmetic, is the cost, and keyword
+  ``out=`` or Python-float operands roughly double it.
+* Small steps activate all gates with one ``tanh`` (the sigmoid rows are
+  prescaled by 1/2: ``s(a) = (1 + tanh(a / 2)) / 2``); large steps use one
+  ``exp`` instead (rows scaled by -1 and, for the candidate, -2), which has
+  two more calls but is about twice as fast per element as ``tanh``.
+* The backward pass forms the derivative factors of a block of steps in a
+  few vectorised passes, leaving six or seven ufunc calls per step in the
+  recurrence itself.
 """
 
 import numpy as np
 
-from .activations import logistic
-
 __all__ = ["LSTM", "LSTMCache"]
+
+# Gate elements per step from which the exp activation (fewer nanoseconds
+# per element) beats the tanh one (fewer calls).
+_EXP_ACTIVATION_ELEMENTS = 2048
+# Elements of one block of derivative factors in the backward pass.
+_BLOCK_ELEMENTS = 1 << 21
 
 
 class LSTMCache:
-    """What the backward pass needs from a forward pass (all preallocated)."""
+    """Preallocated buffers of one forward (and backward) pass.
 
-    def __init__(self, n, steps, n_inputs, hidden, n_gates, dtype):
+    Parameters
+    ----------
+    n : int
+        Sequences per pass.
+    models : tuple of int
+        ``()`` for one network, ``(R,)`` for R stacked networks.
+    steps, n_inputs, hidden, n_gates : int
+        Sequence length and layer sizes.
+    dtype : dtype
+        Floating dtype of the buffers.
+    """
+
+    def __init__(self, n, models, steps, n_inputs, hidden, n_gates, dtype):
+        self.key = (n, tuple(models), steps, n_inputs, hidden, n_gates, np.dtype(dtype))
+        width = n_gates * hidden
+        rows = hidden + n_inputs + 1
         self.x = None
-        self.gates = np.empty((n, steps, n_gates * hidden), dtype=dtype)
-        # hidden[:, t + 1] and cell[:, t + 1] hold h_t and c_t; index 0 is the
-        # zero initial state.
-        self.hidden = np.zeros((n, steps + 1, hidden), dtype=dtype)
-        self.cell = np.zeros((n, steps + 1, hidden), dtype=dtype)
-        self.tanh_cell = np.empty((n, steps, hidden), dtype=dtype)
-
-    @property
-    def outputs(self) -> np.ndarray:
-        """Hidden states ``h_1 ... h_T``, shape (n, T, hidden) (a view)."""
-        return self.hidden[:, 1:]
+        # state[t] = [x_t; h_{t-1}; 1] (the product's right operand); h_T
+        # goes into state[T], whose other rows are unused. h_0 = 0.
+        self.state = np.zeros((steps + 1, *models, rows, n), dtype=dtype)
+        self.state[..., -1, :] = 1
+        self.weights = np.empty((*models, rows, width), dtype=dtype)
+        self.gates = np.empty((steps, *models, width, n), dtype=dtype)
+        self.cell = np.zeros((steps + 1, *models, hidden, n), dtype=dtype)
+        self.tanh_cell = np.empty((steps, *models, hidden, n), dtype=dtype)
+        self.work = np.empty((*models, hidden, n), dtype=dtype)
+        hidden_states = self.state[1:, ..., n_inputs : n_inputs + hidden, :]
+        # (n, (R,) T, hidden) view: samples first, then networks, then time.
+        order = (-1, *range(1, len(models) + 1), 0, -2)
+        self.outputs = hidden_states.transpose(order)
+        self.forward_views = None
+        self.backward_buffers = None
 
 
 class LSTM:
@@ -73,26 +117,39 @@ class LSTM:
             self.recurrent_slice.stop, self.recurrent_slice.stop + width
         )
         self.n_params = self.bias_slice.stop - offset
-        # Column blocks of the gate matrix.
+        # Column blocks of the gate matrix, [o, i, (f,) g].
         h = hidden
-        self.sigmoid_cols = slice(0, (self.n_gates - 1) * h)
-        self.i_cols = slice(0, h)
-        self.f_cols = slice(h, 2 * h) if forget_gate else None
-        self.o_cols = slice(2 * h, 3 * h) if forget_gate else slice(h, 2 * h)
-        self.g_cols = slice((self.n_gates - 1) * h, self.n_gates * h)
+        self.o_cols = slice(0, h)
+        self.i_cols = slice(h, 2 * h)
+        self.f_cols = slice(2 * h, 3 * h) if forget_gate else None
+        self.g_cols = slice(width - h, width)
+        self.sigmoid_cols = slice(0, width - h)
+        self.cell_driven_cols = slice(h, width)  # i, (f,) g
+        self._tanh_scale = np.full(width, 0.5)
+        self._tanh_scale[self.g_cols] = 1.0
+        self._exp_scale = np.full(width, -1.0)
+        self._exp_scale[self.g_cols] = -2.0
 
     # -- weights ----------------------------------------------------------
+    def _view(self, params, block, rows):
+        return params[..., block].reshape(*params.shape[:-1], rows, self.width)
+
+    def block(self, params: np.ndarray) -> np.ndarray:
+        """View of the whole block ``[W_x; W_h; b]`` ((n_inputs + hidden + 1) x G)."""
+        block = slice(self.input_slice.start, self.bias_slice.stop)
+        return self._view(params, block, self.n_inputs + self.hidden + 1)
+
     def input_weight(self, params: np.ndarray) -> np.ndarray:
-        """View of ``W_x`` (n_inputs x G*hidden)."""
-        return params[self.input_slice].reshape(self.n_inputs, self.width)
+        """View of ``W_x`` (n_inputs x G*hidden; leading R when stacked)."""
+        return self._view(params, self.input_slice, self.n_inputs)
 
     def recurrent_weight(self, params: np.ndarray) -> np.ndarray:
-        """View of ``W_h`` (hidden x G*hidden)."""
-        return params[self.recurrent_slice].reshape(self.hidden, self.width)
+        """View of ``W_h`` (hidden x G*hidden; leading R when stacked)."""
+        return self._view(params, self.recurrent_slice, self.hidden)
 
     def bias(self, params: np.ndarray) -> np.ndarray:
-        """View of the gate biases (G*hidden)."""
-        return params[self.bias_slice]
+        """View of the gate biases (G*hidden; leading R when stacked)."""
+        return params[..., self.bias_slice]
 
     def init_params(self, params: np.ndarray, rng: np.random.RandomState) -> None:
         """Uniform(-1/sqrt(hidden), 1/sqrt(hidden)) weights, as PyTorch draws them.
@@ -105,44 +162,189 @@ class LSTM:
         if self.forget_gate:
             self.bias(params)[self.f_cols] = 1.0
 
-    # -- passes -----------------------------------------------------------
+    # -- forward ----------------------------------------------------------
+    def _cache_for(self, cache, n, models, steps, dtype):
+        sizes = (self.n_inputs, self.hidden, self.n_gates)
+        key = (n, models, steps, *sizes, np.dtype(dtype))
+        if cache is None or cache.key != key:
+            cache = LSTMCache(
+                n, models, steps, self.n_inputs, self.hidden, self.n_gates, dtype
+            )
+        return cache
+
+    def _forward_views(self, cache):
+        """Per-step views of the forward buffers, made once per cache."""
+        if cache.forward_views is None:
+            hidden_rows, views = slice(self.n_inputs, self.n_inputs + self.hidden), []
+            for t in range(cache.gates.shape[0]):
+                z = cache.gates[t]
+                views.append(
+                    (
+                        cache.state[t],
+                        z,
+                        z[..., self.sigmoid_cols, :],
+                        z[..., self.o_cols, :],
+                        z[..., self.i_cols, :],
+                        z[..., self.f_cols, :] if self.forget_gate else None,
+                        z[..., self.g_cols, :],
+                        cache.cell[t],
+                        cache.cell[t + 1],
+                        cache.tanh_cell[t],
+                        cache.state[t + 1][..., hidden_rows, :],
+                    )
+                )
+            cache.forward_views = views
+        return cache.forward_views
+
     def forward(
         self, params: np.ndarray, x: np.ndarray, cache: LSTMCache | None = None
     ) -> LSTMCache:
-        """Run the sequence ``x`` (n, T, n_inputs); returns the cache (``.outputs``)."""
-        n, steps, _ = x.shape
-        if cache is None or cache.gates.shape[:2] != (n, steps):
-            cache = LSTMCache(
-                n, steps, self.n_inputs, self.hidden, self.n_gates, params.dtype
-            )
+        """Run the sequences ``x`` (n, T, n_inputs); returns the cache.
+
+        ``cache.outputs`` holds the hidden states, (n, T, hidden), or
+        (n, R, T, hidden) for stacked parameters of shape (R, P). Passing
+        the cache of an earlier call reuses its buffers when the shapes
+        match (its previous contents are overwritten).
+        """
+        n, steps, n_inputs = x.shape
+        models = params.shape[:-1]
+        dtype = params.dtype
+        cache = self._cache_for(cache, n, models, steps, dtype)
         cache.x = x
-        gates = cache.gates
-        # Input projection of every step in one product.
-        np.matmul(
-            x.reshape(n * steps, -1),
-            self.input_weight(params),
-            out=gates.reshape(n * steps, -1),
-        )
-        gates += self.bias(params)
-        w_h = self.recurrent_weight(params)
-        hidden, cell, tanh_cell = cache.hidden, cache.cell, cache.tanh_cell
-        recurrent = np.empty((n, self.width), dtype=params.dtype)
-        for t in range(steps):
-            z = gates[:, t]
-            if t:  # h_0 = 0: no recurrent term at the first step
-                np.matmul(hidden[:, t], w_h, out=recurrent)
-                z += recurrent
-            logistic(z[:, self.sigmoid_cols])
-            np.tanh(z[:, self.g_cols], out=z[:, self.g_cols])
-            c = cell[:, t + 1]
-            np.multiply(z[:, self.i_cols], z[:, self.g_cols], out=c)
-            if self.forget_gate:
-                c += z[:, self.f_cols] * cell[:, t]
-            else:
-                c += cell[:, t]
-            np.tanh(c, out=tanh_cell[:, t])
-            np.multiply(z[:, self.o_cols], tanh_cell[:, t], out=hidden[:, t + 1])
+        inputs = x.transpose(1, 2, 0)  # (T, n_inputs, n)
+        if models:
+            inputs = inputs[:, None]
+        cache.state[:steps, ..., :n_inputs, :] = inputs
+        exp_activation = cache.gates[0].size >= _EXP_ACTIVATION_ELEMENTS
+        scale = self._exp_scale if exp_activation else self._tanh_scale
+        # M with the activation's scaling folded into the gate columns.
+        weights = np.multiply(self.block(params), scale.astype(dtype), cache.weights)
+        weights = weights.swapaxes(-1, -2)
+        product = np.matmul if models else np.dot
+        one = np.ones((), dtype)
+        half, two = np.full((), 0.5, dtype), np.full((), 2, dtype)
+        add, multiply, work = np.add, np.multiply, cache.work
+        forget_gate = self.forget_gate
+        with np.errstate(over="ignore", under="ignore"):  # exp limits are right
+            for t, (state, z, sig, o, i, f, g, c_prev, c, tanh_c, h_out) in enumerate(
+                self._forward_views(cache)
+            ):
+                product(weights, state, z)
+                if exp_activation:
+                    np.exp(z, z)
+                    add(z, one, z)
+                    np.reciprocal(z, z)  # the sigmoids; g holds (1 + tanh) / 2
+                    multiply(g, two, g)
+                    np.subtract(g, one, g)
+                else:
+                    np.tanh(z, z)  # g done; the sigmoids are (1 + tanh) / 2
+                    multiply(sig, half, sig)
+                    add(sig, half, sig)
+                multiply(i, g, c)
+                if t:  # c_0 = 0
+                    if forget_gate:
+                        multiply(f, c_prev, work)
+                        add(c, work, c)
+                    else:
+                        add(c, c_prev, c)
+                np.tanh(c, tanh_c)
+                multiply(o, tanh_c, h_out)
         return cache
+
+    # -- backward ---------------------------------------------------------
+    def _backward_buffers(self, cache):
+        """Derivative buffers and per-step views, made once per cache."""
+        if cache.backward_buffers is None:
+            h = self.hidden
+            # dz doubles as the block of derivative factors: each factor is
+            # multiplied in place by dh or dc of its step.
+            dz = np.empty_like(cache.gates)
+            cell_factor = np.empty_like(cache.tanh_cell)  # dc_t / dh_t
+            dh = np.empty_like(cache.work)
+            dh_next = np.empty_like(dh)
+            dc = (np.empty_like(dh), np.empty_like(dh))
+            carry = np.empty_like(dh)
+            driven_shape = (*dh.shape[:-2], self.n_gates - 1, h, dh.shape[-1])
+            views = []
+            for t in range(dz.shape[0]):
+                d = dz[t]
+                dc_t = dc[t % 2]
+                views.append(
+                    (
+                        d,
+                        cell_factor[t],
+                        dc_t,
+                        dc[(t + 1) % 2],
+                        d[..., self.o_cols, :],
+                        # i, (f,) g as (..., k, hidden, n), dc broadcast over k
+                        d[..., self.cell_driven_cols, :].reshape(driven_shape),
+                        dc_t[..., None, :, :],
+                        cache.gates[t][..., self.f_cols, :]
+                        if self.forget_gate
+                        else None,
+                    )
+                )
+            # Blocks of steps for the derivative factors, last block first.
+            size = max(1, _BLOCK_ELEMENTS // dz[0].size)
+            blocks = []
+            for stop in range(dz.shape[0], 0, -size):
+                block = slice(max(0, stop - size), stop)
+                blocks.append(
+                    (block, self._factor_views(cache, dz, cell_factor, block))
+                )
+            cache.backward_buffers = (dz, dh, dh_next, carry, views, blocks)
+        return cache.backward_buffers
+
+    def _factor_views(self, cache, dz, cell_factor, block):
+        """Views that :meth:`_derivative_factors` fills for the steps ``block``."""
+
+        def rows(a, cols):
+            return a[..., cols, :]
+
+        z, d = cache.gates[block], dz[block]
+        return (
+            rows(z, self.sigmoid_cols),
+            rows(d, self.sigmoid_cols),
+            cache.tanh_cell[block],
+            rows(z, self.o_cols),
+            rows(d, self.o_cols),
+            rows(z, self.i_cols),
+            rows(d, self.i_cols),
+            rows(z, self.g_cols),
+            rows(d, self.g_cols),
+            rows(d, self.f_cols) if self.forget_gate else None,
+            cache.cell[block.start : block.stop],  # c_{t-1}
+            cell_factor[block],
+        )
+
+    @staticmethod
+    def _derivative_factors(views):
+        """Fill dz and cell_factor for one block of steps (vectorised).
+
+        Gate rows get ``dz/dh`` (o) or ``dz/dc`` (i, f, g) factors:
+        o: tanh(c) s'(o); i: g s'(i); f: c_{t-1} s'(f); g: i (1 - g^2);
+        and cell_factor = o (1 - tanh(c)^2) = dc/dh through h = o tanh(c).
+        """
+        sig, d_sig, tanh_c, o, d_o, i, d_i, g, d_g, d_f, c_prev, factor = views
+        one = np.ones((), sig.dtype)
+        multiply, subtract = np.multiply, np.subtract
+        subtract(one, sig, d_sig)
+        multiply(d_sig, sig, d_sig)
+        multiply(d_o, tanh_c, d_o)
+        multiply(d_i, g, d_i)
+        if d_f is not None:
+            multiply(d_f, c_prev, d_f)
+        multiply(g, g, d_g)
+        subtract(one, d_g, d_g)
+        multiply(d_g, i, d_g)
+        multiply(tanh_c, tanh_c, factor)
+        subtract(one, factor, factor)
+        multiply(factor, o, factor)
+
+    def _grad_at(self, grad_outputs, t, models):
+        """dL/dh_t as a (..., hidden, n) view of the caller's array."""
+        step = grad_outputs[..., t, :]  # (n, (R,) hidden)
+        return step.transpose(1, 2, 0) if models else step.T
 
     def backward(
         self,
@@ -156,55 +358,67 @@ class LSTM:
     ) -> np.ndarray | None:
         """Backpropagate through time.
 
-        ``grad_outputs`` (n, T, hidden) is dL/dh_t for every step (zeros
-        where the loss does not read the step). Writes dL/d(weights) divided
-        by ``scale`` into the layer's slices of ``grad`` and returns
-        dL/dx (n, T, n_inputs), or None with ``input_grad=False`` (a first
-        layer needs none).
+        ``grad_outputs`` is dL/dh_t, shaped like ``cache.outputs`` (every
+        step; zeros where the loss does not read the step), or shaped like
+        ``cache.outputs[..., -1, :]`` when the loss reads the last step
+        only. Writes dL/d(weights) divided by ``scale`` into the layer's
+        slices of ``grad`` (shaped like ``params``) and returns dL/dx (n, T,
+        n_inputs), or None with ``input_grad=False`` (a first layer needs
+        none; stacked networks support only this).
         """
-        x, gates = cache.x, cache.gates
-        n, steps, _ = x.shape
-        h = self.hidden
-        w_h = self.recurrent_weight(params)
-        dz = np.empty_like(gates)
-        dh_next = np.zeros((n, h), dtype=gates.dtype)
-        dc_next = np.zeros((n, h), dtype=gates.dtype)
-        for t in range(steps - 1, -1, -1):
-            z = gates[:, t]
-            i, o, g = z[:, self.i_cols], z[:, self.o_cols], z[:, self.g_cols]
-            tc = cache.tanh_cell[:, t]
-            dh = grad_outputs[:, t] + dh_next
-            d = dz[:, t]
-            # Output gate: d o = dh * tanh(c), through its sigmoid.
-            np.multiply(dh, tc, out=d[:, self.o_cols])
-            # Cell: dc = dc_next + dh * o * (1 - tanh(c)^2).
-            dc = dh * o
-            dc *= 1 - tc * tc
-            dc += dc_next
-            np.multiply(dc, g, out=d[:, self.i_cols])
-            np.multiply(dc, i, out=d[:, self.g_cols])
-            d[:, self.g_cols] *= 1 - g * g
-            if self.forget_gate:
-                f = z[:, self.f_cols]
-                np.multiply(dc, cache.cell[:, t], out=d[:, self.f_cols])
-                np.multiply(dc, f, out=dc_next)
-            else:
-                dc_next = dc
-            # The sigmoid gates share one derivative pass: s * (1 - s).
-            sig = z[:, self.sigmoid_cols]
-            d[:, self.sigmoid_cols] *= sig * (1 - sig)
-            if t:
-                np.matmul(d, w_h.T, out=dh_next)
-        flat_dz = dz.reshape(n * steps, -1)
-        grad_wx = self.input_weight(grad)
-        np.matmul(x.reshape(n * steps, -1).T, flat_dz, out=grad_wx)
-        grad_wx /= scale
-        grad_wh = self.recurrent_weight(grad)
-        np.matmul(cache.hidden[:, :-1].reshape(n * steps, h).T, flat_dz, out=grad_wh)
-        grad_wh /= scale
-        grad_b = self.bias(grad)
-        np.sum(flat_dz, axis=0, out=grad_b)
-        grad_b /= scale
+        models = params.shape[:-1]
+        if models and input_grad:
+            raise ValueError("stacked networks support only input_grad=False")
+        dz, dh, dh_next, carry, views, blocks = self._backward_buffers(cache)
+        steps = dz.shape[0]
+        every_step = grad_outputs.ndim == cache.outputs.ndim
+        if every_step:
+            last = self._grad_at(grad_outputs, steps - 1, models)
+        else:
+            last = self._grad_at(grad_outputs[..., None, :], 0, models)
+        w_h = self.recurrent_weight(params)  # dh_{t-1} = W_h dz_t
+        product = np.matmul if models else np.dot
+        add, multiply = np.add, np.multiply
+        forget_gate = self.forget_gate
+        for block, factor_views in blocks:
+            self._derivative_factors(factor_views)
+            for t in range(block.stop - 1, block.start - 1, -1):
+                d, factor, dc_t, dc_later, d_o, d_driven, dc_b, f = views[t]
+                if t == steps - 1:
+                    np.copyto(dh, last)
+                    upstream = dh
+                elif every_step:
+                    add(self._grad_at(grad_outputs, t, models), dh_next, dh)
+                    upstream = dh
+                else:
+                    upstream = dh_next
+                multiply(upstream, factor, dc_t)
+                if t < steps - 1:  # the cell state's own path from step t + 1
+                    add(dc_t, carry if forget_gate else dc_later, dc_t)
+                multiply(d_o, upstream, d_o)
+                multiply(d_driven, dc_b, d_driven)
+                if t:
+                    if forget_gate:
+                        multiply(dc_t, f, carry)
+                    product(w_h, d, dh_next)
+        self._weight_gradients(params, cache, dz, grad, scale)
         if not input_grad:
             return None
-        return (flat_dz @ self.input_weight(params).T).reshape(n, steps, -1)
+        dx = np.matmul(self.input_weight(params), dz)  # (T, n_inputs, n)
+        return np.ascontiguousarray(dx.transpose(2, 0, 1))
+
+    def _weight_gradients(self, params, cache, dz, grad, scale):
+        """``sum_t s_t dz_t^T`` over steps and samples, into M's gradient."""
+        state = cache.state[: dz.shape[0]]
+        out = self.block(grad)
+        if params.ndim > 1:  # per network
+            np.einsum("trkn,trgn->rkg", state, dz, out=out, optimize=True)
+        else:  # one product over (step, sample) pairs
+            rows, width = state.shape[1], dz.shape[1]
+            np.dot(
+                state.swapaxes(0, 1).reshape(rows, -1),
+                dz.swapaxes(0, 1).reshape(width, -1).T,
+                out,
+            )
+        if scale != 1:
+            np.multiply(out, np.asarray(1.0 / scale, dtype=dz.dtype), out)

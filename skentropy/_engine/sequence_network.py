@@ -40,6 +40,9 @@ class SequenceClassifierNetwork:
         self.n_params = start + hidden * n_outputs + n_outputs
         self.output = output
         self.n_outputs = n_outputs
+        # Buffers of the last pass, reused while the batch shape repeats
+        # (online training would otherwise allocate them for every sequence).
+        self._cache = None
 
     def init_params(self, rng: np.random.RandomState, dtype) -> np.ndarray:
         """LSTM weights as PyTorch draws them; output layer Glorot-uniform."""
@@ -59,8 +62,8 @@ class SequenceClassifierNetwork:
 
     def logits(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Output pre-activations at the last step, shape (n, n_outputs)."""
-        cache = self.lstm.forward(params, x)
-        return self.dense.forward(params, cache.outputs[:, -1])
+        self._cache = self.lstm.forward(params, x, self._cache)
+        return self.dense.forward(params, self._cache.outputs[:, -1])
 
     def loss_grad(
         self,
@@ -81,16 +84,17 @@ class SequenceClassifierNetwork:
         The L2 term is ``alpha/2 |W|^2 / sum w`` over weights, not biases.
         """
         n = x.shape[0]
-        cache = self.lstm.forward(params, x, cache)
+        cache = self.lstm.forward(params, x, self._cache if cache is None else cache)
+        self._cache = cache
         last = cache.outputs[:, -1]
         z = self.dense.forward(params, last)
         value, delta = loss(y, z, self.output, sample_weight, **(loss_params or {}))
         scale = n if sample_weight is None else float(sample_weight.sum())
         self.dense.backward(params, last, delta, grad, scale=scale)
-        grad_outputs = np.zeros_like(cache.outputs)
-        self.dense.input_delta(params, delta, out=grad_outputs[:, -1])
+        # The loss reads h_T only: pass dL/dh_T alone.
+        grad_last = self.dense.input_delta(params, delta, out=np.empty_like(last))
         self.lstm.backward(
-            params, cache, grad_outputs, grad, scale=scale, input_grad=False
+            params, cache, grad_last, grad, scale=scale, input_grad=False
         )
         if alpha:
             mask = self.weight_mask() if weight_mask is None else weight_mask

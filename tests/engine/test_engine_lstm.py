@@ -49,9 +49,10 @@ def test_scale_divides_weight_gradients_and_input_grad_is_optional():
 def test_1997_cell_accumulates_and_modern_cell_has_forget_bias_one():
     layer, params, x, _ = _setup(False)
     cache = layer.forward(params, x)
-    i = cache.gates[:, :, layer.i_cols]
-    g = cache.gates[:, :, layer.g_cols]
-    np.testing.assert_allclose(cache.cell[:, 1:], np.cumsum(i * g, axis=1))
+    # Buffers are time- and feature-major: [t, unit, sample].
+    i = cache.gates[:, layer.i_cols]
+    g = cache.gates[:, layer.g_cols]
+    np.testing.assert_allclose(cache.cell[1:], np.cumsum(i * g, axis=0))
     modern = LSTM(4, 3)
     p = np.zeros(modern.n_params)
     modern.init_params(p, np.random.RandomState(0))
@@ -87,9 +88,77 @@ def test_cache_is_reused_and_steps_match_a_step_by_step_loop():
     for t in range(x.shape[1]):
         z = x[:, t] @ w_x + h @ w_h + b
         i, f, o = (
-            1 / (1 + np.exp(-z[:, k * hidden : (k + 1) * hidden])) for k in range(3)
+            1 / (1 + np.exp(-z[:, cols]))
+            for cols in (layer.i_cols, layer.f_cols, layer.o_cols)
         )
-        g = np.tanh(z[:, 3 * hidden :])
+        g = np.tanh(z[:, layer.g_cols])
         c = f * c + i * g
         h = o * np.tanh(c)
         np.testing.assert_allclose(cache.outputs[:, t], h, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("forget_gate", [True, False])
+def test_stacked_networks_match_separate_runs(forget_gate):
+    # R networks in one (R, P) array run in lockstep on a shared input and
+    # give exactly what R separate runs give.
+    layer, params, x, _ = _setup(forget_gate)
+    rng = np.random.RandomState(1)
+    stacked = params + rng.uniform(-0.3, 0.3, (4, params.size))
+    grad = np.zeros_like(stacked)
+    cache = layer.forward(stacked, x)
+    assert cache.outputs.shape == (x.shape[0], 4, x.shape[1], layer.hidden)
+    upstream = rng.normal(size=cache.outputs.shape)
+    assert layer.backward(stacked, cache, upstream, grad, input_grad=False) is None
+    for r in range(4):
+        single = np.zeros_like(params)
+        one = layer.forward(stacked[r], x)
+        np.testing.assert_allclose(cache.outputs[:, r], one.outputs, rtol=1e-12)
+        layer.backward(stacked[r], one, upstream[:, r], single, input_grad=False)
+        np.testing.assert_allclose(grad[r, 2:], single[2:], rtol=1e-10, atol=1e-13)
+    with pytest.raises(ValueError, match="input_grad=False"):
+        layer.backward(stacked, cache, upstream, grad)
+
+
+@pytest.mark.parametrize("forget_gate", [True, False])
+def test_activation_routes_blocks_and_last_step_gradient_agree(
+    forget_gate, monkeypatch
+):
+    # The exp and tanh activations, any block size of the backward pass and
+    # a last-step-only upstream gradient are implementation choices: all of
+    # them must give the same numbers.
+    from skentropy._engine import lstm as lstm_module
+
+    layer, params, x, weights = _setup(forget_gate, n=4, steps=7)
+    weights[:, :-1] = 0.0
+
+    def run():
+        grads = []
+        for upstream in (weights, weights[:, -1]):
+            grad = np.zeros_like(params)
+            cache = layer.forward(params, x)
+            outputs = cache.outputs.copy()
+            dx = layer.backward(params, cache, upstream, grad)
+            grads.append((grad, dx))
+        np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-13)
+        np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-13)
+        return outputs, grads[0][0], grads[0][1]
+
+    reference = run()
+    for route, block in ((0, 1), (0, 10**9), (10**9, 3)):
+        monkeypatch.setattr(lstm_module, "_EXP_ACTIVATION_ELEMENTS", route)
+        monkeypatch.setattr(lstm_module, "_BLOCK_ELEMENTS", block)
+        for got, want in zip(run(), reference, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("exp_from", [0, 10**9])
+def test_activations_saturate_without_warnings_or_nans(exp_from, monkeypatch):
+    from skentropy._engine import lstm as lstm_module
+
+    monkeypatch.setattr(lstm_module, "_EXP_ACTIVATION_ELEMENTS", exp_from)
+    layer, params, x, _ = _setup(True)
+    x = x * 1e4  # pre-activations far beyond exp's float range
+    with np.errstate(all="raise"):
+        cache = layer.forward(params, x)
+    assert np.isfinite(cache.outputs).all()
+    assert np.abs(cache.outputs).max() <= 1.0

@@ -392,3 +392,27 @@ def test_batch_objective_full_batch_equals_loss_value():
         net.loss_value(params, x, y, loss, sample_weight=sw, alpha=0.4),
         rtol=1e-14,
     )
+
+
+def test_stacked_dense_matches_one_network_at_a_time():
+    # A (R, P) parameter array is R networks; each leading index of the
+    # input goes through its own weights.
+    from skentropy._engine.layers import Dense
+
+    rng = np.random.RandomState(0)
+    layer = Dense(3, 2, weight_offset=1, bias_offset=7)
+    params = rng.normal(size=(4, 9))
+    x = rng.normal(size=(4, 5, 3))
+    delta = rng.normal(size=(4, 5, 2))
+    out = layer.forward(params, x)
+    grad = np.zeros_like(params)
+    layer.backward(params, x, delta, grad, alpha=0.5, scale=2.0)
+    back = layer.input_delta(params, delta, out=np.empty_like(x))
+    for r in range(4):
+        single = np.zeros(9)
+        np.testing.assert_allclose(out[r], layer.forward(params[r], x[r]))
+        layer.backward(params[r], x[r], delta[r], single, alpha=0.5, scale=2.0)
+        np.testing.assert_allclose(grad[r, 1:], single[1:])
+        np.testing.assert_allclose(
+            back[r], layer.input_delta(params[r], delta[r], out=np.empty((5, 3)))
+        )
