@@ -37,9 +37,10 @@ class Dense:
 
     def weight(self, params: np.ndarray) -> np.ndarray:
         """View of ``W`` inside ``params`` (leading R axis when stacked)."""
-        return params[..., self.weight_slice].reshape(
-            *params.shape[:-1], self.fan_in, self.fan_out
-        )
+        shape = (self.fan_in, self.fan_out)
+        if params.ndim > 1:
+            shape = (*params.shape[:-1], *shape)
+        return params[..., self.weight_slice].reshape(shape)
 
     def bias(self, params: np.ndarray) -> np.ndarray:
         """View of ``b`` inside ``params`` (leading R axis when stacked)."""
@@ -106,8 +107,9 @@ class Dense:
                 x, delta, self.weight(params), grad_weight, alpha=alpha, scale=scale
             )
         grad_bias = self.bias(grad)
-        np.sum(delta, axis=0, out=grad_bias)
-        grad_bias /= scale
+        np.add.reduce(delta, 0, None, grad_bias)  # np.sum(axis=0) minus overhead
+        if scale != 1:
+            grad_bias /= scale
 
     def input_delta(
         self, params: np.ndarray, delta: np.ndarray, out: np.ndarray

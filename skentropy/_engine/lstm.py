@@ -71,10 +71,14 @@ class LSTMCache:
         self.state = np.zeros((steps + 1, *models, rows, n), dtype=dtype)
         self.state[..., -1, :] = 1
         self.weights = np.empty((*models, rows, width), dtype=dtype)
-        self.gates = np.empty((steps, *models, width, n), dtype=dtype)
-        self.cell = np.zeros((steps + 1, *models, hidden, n), dtype=dtype)
+        # step[t] = [gates_t; c_{t-1}]: with the order [o, i, f, g], the rows
+        # [i; f] and [g; c_{t-1}] pair up, so one multiply gives both terms
+        # of c_t = i g + f c_{t-1}. step[T] holds c_T; c_0 = 0.
+        self.step = np.zeros((steps + 1, *models, width + hidden, n), dtype=dtype)
+        self.gates = self.step[:steps, ..., :width, :]
+        self.cell = self.step[:, ..., width:, :]
         self.tanh_cell = np.empty((steps, *models, hidden, n), dtype=dtype)
-        self.work = np.empty((*models, hidden, n), dtype=dtype)
+        self.work = np.empty((*models, 2 * hidden, n), dtype=dtype)
         hidden_states = self.state[1:, ..., n_inputs : n_inputs + hidden, :]
         # (n, (R,) T, hidden) view: samples first, then networks, then time.
         order = (-1, *range(1, len(models) + 1), 0, -2)
@@ -125,10 +129,7 @@ class LSTM:
         self.g_cols = slice(width - h, width)
         self.sigmoid_cols = slice(0, width - h)
         self.cell_driven_cols = slice(h, width)  # i, (f,) g
-        self._tanh_scale = np.full(width, 0.5)
-        self._tanh_scale[self.g_cols] = 1.0
-        self._exp_scale = np.full(width, -1.0)
-        self._exp_scale[self.g_cols] = -2.0
+        self._scales = {}
 
     # -- weights ----------------------------------------------------------
     def _view(self, params, block, rows):
@@ -163,6 +164,15 @@ class LSTM:
             self.bias(params)[self.f_cols] = 1.0
 
     # -- forward ----------------------------------------------------------
+    def _column_scale(self, exp_activation, dtype):
+        """Gate-column factors of the activation: tanh(a/2) or exp(-a), exp(-2a)."""
+        key = (exp_activation, np.dtype(dtype))
+        if key not in self._scales:
+            scale = np.full(self.width, -1.0 if exp_activation else 0.5, dtype=dtype)
+            scale[self.g_cols] = -2.0 if exp_activation else 1.0
+            self._scales[key] = scale
+        return self._scales[key]
+
     def _cache_for(self, cache, n, models, steps, dtype):
         sizes = (self.n_inputs, self.hidden, self.n_gates)
         key = (n, models, steps, *sizes, np.dtype(dtype))
@@ -176,17 +186,20 @@ class LSTM:
         """Per-step views of the forward buffers, made once per cache."""
         if cache.forward_views is None:
             hidden_rows, views = slice(self.n_inputs, self.n_inputs + self.hidden), []
+            h, width = self.hidden, self.width
             for t in range(cache.gates.shape[0]):
-                z = cache.gates[t]
+                z, step = cache.gates[t], cache.step[t]
                 views.append(
                     (
                         cache.state[t],
                         z,
                         z[..., self.sigmoid_cols, :],
                         z[..., self.o_cols, :],
-                        z[..., self.i_cols, :],
-                        z[..., self.f_cols, :] if self.forget_gate else None,
-                        z[..., self.g_cols, :],
+                        # [i; f] and [g; c_{t-1}] (modern), or i and g (1997)
+                        step[..., h : 3 * h if self.forget_gate else 2 * h, :],
+                        step[..., width - h :, :]
+                        if self.forget_gate
+                        else z[..., self.g_cols, :],
                         cache.cell[t],
                         cache.cell[t + 1],
                         cache.tanh_cell[t],
@@ -216,37 +229,48 @@ class LSTM:
             inputs = inputs[:, None]
         cache.state[:steps, ..., :n_inputs, :] = inputs
         exp_activation = cache.gates[0].size >= _EXP_ACTIVATION_ELEMENTS
-        scale = self._exp_scale if exp_activation else self._tanh_scale
+        scale = self._column_scale(exp_activation, dtype)
         # M with the activation's scaling folded into the gate columns.
-        weights = np.multiply(self.block(params), scale.astype(dtype), cache.weights)
+        weights = np.multiply(self.block(params), scale, cache.weights)
         weights = weights.swapaxes(-1, -2)
         product = np.matmul if models else np.dot
         one = np.ones((), dtype)
         half, two = np.full((), 0.5, dtype), np.full((), 2, dtype)
-        add, multiply, work = np.add, np.multiply, cache.work
-        forget_gate = self.forget_gate
+        add, multiply = np.add, np.multiply
+        h, forget_gate = self.hidden, self.forget_gate
+        work = cache.work if forget_gate else cache.work[..., :h, :]
+        terms = (work[..., :h, :], work[..., h:, :])
+        g_rows = self.g_cols
         with np.errstate(over="ignore", under="ignore"):  # exp limits are right
-            for t, (state, z, sig, o, i, f, g, c_prev, c, tanh_c, h_out) in enumerate(
-                self._forward_views(cache)
-            ):
+            for (
+                state,
+                z,
+                sig,
+                o,
+                left,
+                right,
+                c_prev,
+                c,
+                tanh_c,
+                h_out,
+            ) in self._forward_views(cache):
                 product(weights, state, z)
                 if exp_activation:
                     np.exp(z, z)
                     add(z, one, z)
                     np.reciprocal(z, z)  # the sigmoids; g holds (1 + tanh) / 2
+                    g = z[..., g_rows, :]
                     multiply(g, two, g)
                     np.subtract(g, one, g)
                 else:
                     np.tanh(z, z)  # g done; the sigmoids are (1 + tanh) / 2
                     multiply(sig, half, sig)
                     add(sig, half, sig)
-                multiply(i, g, c)
-                if t:  # c_0 = 0
-                    if forget_gate:
-                        multiply(f, c_prev, work)
-                        add(c, work, c)
-                    else:
-                        add(c, c_prev, c)
+                multiply(left, right, work)  # [i g; f c_{t-1}], or i g
+                if forget_gate:
+                    add(*terms, c)
+                else:
+                    add(work, c_prev, c)
                 np.tanh(c, tanh_c)
                 multiply(o, tanh_c, h_out)
         return cache
@@ -256,29 +280,30 @@ class LSTM:
         """Derivative buffers and per-step views, made once per cache."""
         if cache.backward_buffers is None:
             h = self.hidden
-            # dz doubles as the block of derivative factors: each factor is
-            # multiplied in place by dh or dc of its step.
+            # dz first holds each step's derivative factors (dz/dh for o,
+            # dz/dc for i, f, g), then the deltas: the factors times the
+            # step's upstream vector [dh; dc; dc (; dc)], one multiply.
             dz = np.empty_like(cache.gates)
             cell_factor = np.empty_like(cache.tanh_cell)  # dc_t / dh_t
-            dh = np.empty_like(cache.work)
-            dh_next = np.empty_like(dh)
-            dc = (np.empty_like(dh), np.empty_like(dh))
-            carry = np.empty_like(dh)
-            driven_shape = (*dh.shape[:-2], self.n_gates - 1, h, dh.shape[-1])
+            upstream = (np.empty_like(dz[0]), np.empty_like(dz[0]))  # alternate
+            carry = np.empty_like(cache.tanh_cell[0])  # f_t dc_t, for step t - 1
             views = []
             for t in range(dz.shape[0]):
-                d = dz[t]
-                dc_t = dc[t % 2]
+                now, later = upstream[t % 2], upstream[(t + 1) % 2]
                 views.append(
                     (
-                        d,
+                        dz[t],
                         cell_factor[t],
-                        dc_t,
-                        dc[(t + 1) % 2],
-                        d[..., self.o_cols, :],
-                        # i, (f,) g as (..., k, hidden, n), dc broadcast over k
-                        d[..., self.cell_driven_cols, :].reshape(driven_shape),
-                        dc_t[..., None, :, :],
+                        now,
+                        now[..., :h, :],  # dh_t
+                        now[..., h : 2 * h, :],  # dc_t
+                        # the other gates dc_t drives, as (..., k, h, n)
+                        now[..., 2 * h :, :].reshape(
+                            *now.shape[:-2], self.n_gates - 2, h, now.shape[-1]
+                        ),
+                        now[..., None, h : 2 * h, :],
+                        later[..., :h, :],  # receives dh_{t-1}
+                        later[..., h : 2 * h, :],  # dc_{t+1} (1997 cell)
                         cache.gates[t][..., self.f_cols, :]
                         if self.forget_gate
                         else None,
@@ -292,7 +317,7 @@ class LSTM:
                 blocks.append(
                     (block, self._factor_views(cache, dz, cell_factor, block))
                 )
-            cache.backward_buffers = (dz, dh, dh_next, carry, views, blocks)
+            cache.backward_buffers = (dz, carry, views, blocks)
         return cache.backward_buffers
 
     def _factor_views(self, cache, dz, cell_factor, block):
@@ -369,7 +394,7 @@ class LSTM:
         models = params.shape[:-1]
         if models and input_grad:
             raise ValueError("stacked networks support only input_grad=False")
-        dz, dh, dh_next, carry, views, blocks = self._backward_buffers(cache)
+        dz, carry, views, blocks = self._backward_buffers(cache)
         steps = dz.shape[0]
         every_step = grad_outputs.ndim == cache.outputs.ndim
         if every_step:
@@ -378,29 +403,27 @@ class LSTM:
             last = self._grad_at(grad_outputs[..., None, :], 0, models)
         w_h = self.recurrent_weight(params)  # dh_{t-1} = W_h dz_t
         product = np.matmul if models else np.dot
-        add, multiply = np.add, np.multiply
+        add, multiply, copyto = np.add, np.multiply, np.copyto
         forget_gate = self.forget_gate
         for block, factor_views in blocks:
             self._derivative_factors(factor_views)
             for t in range(block.stop - 1, block.start - 1, -1):
-                d, factor, dc_t, dc_later, d_o, d_driven, dc_b, f = views[t]
+                d, factor, vector, dh, dc, dc_copies, dc_one, dh_prev, dc_later, f = (
+                    views[t]
+                )
                 if t == steps - 1:
-                    np.copyto(dh, last)
-                    upstream = dh
-                elif every_step:
-                    add(self._grad_at(grad_outputs, t, models), dh_next, dh)
-                    upstream = dh
-                else:
-                    upstream = dh_next
-                multiply(upstream, factor, dc_t)
+                    copyto(dh, last)
+                elif every_step:  # dh_t from the product of step t + 1, plus
+                    add(self._grad_at(grad_outputs, t, models), dh, dh)
+                multiply(dh, factor, dc)
                 if t < steps - 1:  # the cell state's own path from step t + 1
-                    add(dc_t, carry if forget_gate else dc_later, dc_t)
-                multiply(d_o, upstream, d_o)
-                multiply(d_driven, dc_b, d_driven)
+                    add(dc, carry if forget_gate else dc_later, dc)
+                copyto(dc_copies, dc_one)
+                multiply(d, vector, d)
                 if t:
                     if forget_gate:
-                        multiply(dc_t, f, carry)
-                    product(w_h, d, dh_next)
+                        multiply(dc, f, carry)
+                    product(w_h, d, dh_prev)
         self._weight_gradients(params, cache, dz, grad, scale)
         if not input_grad:
             return None
