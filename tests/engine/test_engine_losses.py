@@ -295,3 +295,28 @@ def test_extreme_logits_give_finite_loss_and_gradient(name):
         value, delta = call(name, y, z, "softmax", entropy_weight=1.0)
     assert np.isfinite(value)
     assert np.isfinite(delta).all()
+
+
+@pytest.mark.parametrize("objective", ["log", "ip"])
+def test_eem_outputs_takes_one_kernel_width_per_sample(objective):
+    # One call with a width per row equals one call per row (the lockstep
+    # Reber benchmark trains networks of different widths in one batch).
+    rng = np.random.RandomState(3)
+    z, y = rng.normal(size=(5, 7)), rng.rand(5, 7) > 0.6
+    widths = np.array([0.5, 1.3, 1.3, 1.6, 2.0])
+    loss = LOSSES["eem_outputs"]
+    value, delta = loss(
+        y, z.copy(), "logistic", kernel_width=widths, objective=objective
+    )
+    values = []
+    for row, width in enumerate(widths):
+        row_value, single = loss(
+            y[row : row + 1],
+            z[row : row + 1].copy(),
+            "logistic",
+            kernel_width=width,
+            objective=objective,
+        )
+        np.testing.assert_allclose(delta[row], single[0], rtol=1e-12)
+        values.append(row_value)
+    assert value == pytest.approx(np.mean(values), rel=1e-12)
