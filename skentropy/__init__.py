@@ -1,8 +1,8 @@
 """skentropy: scikit-learn estimators for information-theoretic neural networks."""
 
-from .eom import EOMRegressor
-from .lstm import EEMLSTMClassifier
-from .mlp import MinEntMLPClassifier
+from ._eom import EOMRegressor
+from ._lstm import EEMLSTMClassifier
+from ._mlp import MinEntMLPClassifier
 
 __version__ = "0.1.0.dev0"
 

@@ -1,24 +1,71 @@
-"""scikit-learn plumbing shared by the estimators: checks, warnings, label coding."""
+"""The abstract estimator base: what every network estimator shares.
+
+:class:`BaseNetworkEstimator` holds what any estimator over an engine
+network needs: the first-pass rule of ``warm_start`` / ``partial_fit``, the
+warm-start architecture check (one message), and the divergence and
+max-iteration warnings. :class:`BaseStochasticEstimator` adds everything
+about training by mini-batches or L-BFGS, in the spirit of scikit-learn's
+``BaseMultilayerPerceptron``: the shared parameter constraints, optimizer
+creation and resume, the call into the engine's loops, early stopping's
+hold-out and restore, the history attributes and the warnings.
+
+A concrete estimator supplies only what makes it different:
+
+- ``_validate_fit_data(X, y, sample_weight, *, incremental, reset)``: its
+  input checks and target coding, returning ``(X, Y, sample_weight)``
+  with ``Y`` a 2-D target matrix;
+- ``_build_network(X, Y)``: its engine network (a ``Network``);
+- ``_loss()``: its loss, as ``(LOSSES entry, loss_params)``;
+- ``_fitted_params(network, dtype)`` / ``_set_fitted_params(network,
+  params)``: how the flat vector is stored as fitted attributes;
+- ``_validation_score(network, params, X_val, Y_val, w_val, train)``: the
+  score early stopping maximises;
+- optionally ``_start_fit`` (first pass), ``_prepare_training`` (before
+  the loop, e.g. a data-driven kernel width) and ``_finish_training``
+  (after it, e.g. an output offset).
+
+:class:`NetworkClassifierMixin` holds the class bookkeeping the
+classifiers share.
+"""
 
 import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import label_binarize
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import _check_sample_weight
 
-from ._engine import History
+from ._engine import History, fit_lbfgs, fit_stochastic, make_optimizer
+from ._engine.network import batch_objective
 
 __all__ = [
-    "LabelCoder",
+    "BaseNetworkEstimator",
+    "BaseStochasticEstimator",
+    "NetworkClassifierMixin",
     "check_hidden_layer_sizes",
-    "holdout_split",
-    "restore_history",
-    "store_history",
-    "warn_divergence",
-    "warn_lbfgs",
-    "warn_max_iter",
+    "store_init_params",
 ]
+
+STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+def store_init_params(estimator, arguments: dict) -> None:
+    """Set each ``__init__`` argument as an attribute of the same name.
+
+    scikit-learn's convention (``__init__`` stores its arguments unchanged,
+    validation happens in ``fit``) without a line per parameter; called as
+    ``store_init_params(self, locals())`` first thing in ``__init__``.
+    """
+    for name, value in arguments.items():
+        if name != "self":
+            setattr(estimator, name, value)
 
 
 def check_hidden_layer_sizes(hidden_layer_sizes) -> list[int]:
@@ -34,131 +81,462 @@ def check_hidden_layer_sizes(hidden_layer_sizes) -> list[int]:
     return [int(s) for s in sizes]
 
 
-def warn_divergence(estimator_name: str, epoch: int, learning_rate_init: float) -> None:
-    """ConvergenceWarning for a loss that stopped being finite."""
-    warnings.warn(
-        f"{estimator_name}: training diverged in epoch {epoch}: the loss became "
-        f"non-finite (NaN or inf), so training stopped and the last weights with a "
-        f"finite loss were kept. Lower learning_rate_init (it is "
-        f"{learning_rate_init!r}) or scale the input features.",
-        ConvergenceWarning,
-        stacklevel=3,
-    )
+class BaseNetworkEstimator(BaseEstimator, metaclass=ABCMeta):
+    """What every estimator over an engine network shares.
 
-
-def warn_max_iter(max_iter: int, solver: str = "Stochastic Optimizer") -> None:
-    """ConvergenceWarning for a solver that ran out of iterations."""
-    warnings.warn(
-        f"{solver}: Maximum iterations ({max_iter}) reached and the "
-        "optimization hasn't converged yet.",
-        ConvergenceWarning,
-        stacklevel=3,
-    )
-
-
-def warn_lbfgs(status: int, message: str, n_iter: int, max_iter: int) -> None:
-    """ConvergenceWarning for an L-BFGS run that did not report success."""
-    if status == 0:
-        return
-    text = (
-        f"lbfgs failed to converge after {n_iter} iteration(s) "
-        f"(status={status}):\n{message}\n"
-    )
-    if n_iter == max_iter:
-        text += (
-            "\nIncrease the number of iterations to improve the convergence "
-            f"(max_iter={max_iter})."
-        )
-    warnings.warn(text, ConvergenceWarning, stacklevel=3)
-
-
-class LabelCoder:
-    """Class labels <-> indicator targets, as ``LabelBinarizer`` codes them.
-
-    Kept as functions of plain fitted attributes (``classes_`` and a target
-    type string) so the estimator's state holds no objects.
-
-    Binary problems get one column (the positive class, ``classes_[1]``),
-    multiclass problems one column per class, multilabel problems their own
-    indicator matrix.
+    Subclasses have a ``warm_start`` parameter and record the architecture
+    of the network they fit, so that a later ``warm_start`` fit or
+    ``partial_fit`` call can check it continues the same network.
     """
 
-    @staticmethod
-    def encode(y, classes: np.ndarray, y_type: str) -> np.ndarray:
-        """Boolean indicator matrix (n_samples, n_outputs).
+    def _is_first_pass(self, incremental: bool) -> bool:
+        """True when this fit starts from fresh weights."""
+        fitted = hasattr(self, "_network_architecture")
+        return not fitted or (not self.warm_start and not incremental)
 
-        Boolean, as in MLPClassifier: a float copy would cost 8x the memory
-        and the losses read booleans directly.
+    def _check_same_network(self, network) -> None:
+        """Refuse to continue a fit whose network no longer matches."""
+        if network.architecture != self._network_architecture:
+            raise ValueError(
+                f"{type(self).__name__}: warm_start and partial_fit continue the "
+                "previous fit, so they need the same network, but the previous "
+                f"fit had {self._network_architecture} and the parameters and data "
+                f"now give {network.architecture}. Set warm_start=False (or "
+                "refit) to start afresh."
+            )
+
+    def _warn_divergence(
+        self, step: int, *, unit: str = "epoch", learning_rate: bool = True
+    ) -> None:
+        """ConvergenceWarning for a loss that stopped being finite in ``step``."""
+        if learning_rate:
+            advice = (
+                f"Lower learning_rate_init (it is {self.learning_rate_init!r}) or "
+                "scale the input features."
+            )
+        else:  # L-BFGS chooses its own steps
+            advice = "Scale the input features or raise alpha."
+        warnings.warn(
+            f"{type(self).__name__}: training diverged in {unit} {step}: the "
+            "loss became non-finite (NaN or inf), so training stopped and the last "
+            f"weights with a finite loss were kept. {advice}",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+
+    def _warn_max_iter(self, solver: str = "Stochastic Optimizer") -> None:
+        """ConvergenceWarning for a solver that ran out of iterations."""
+        warnings.warn(
+            f"{solver}: Maximum iterations ({self.max_iter}) reached and the "
+            "optimization hasn't converged yet.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+
+
+class BaseStochasticEstimator(BaseNetworkEstimator):
+    """Training by mini-batch SGD / Adam (and L-BFGS where offered).
+
+    Parameters shared by every subclass (names, defaults and meanings of
+    scikit-learn's ``MLPClassifier``): ``solver``, ``alpha``, ``batch_size``,
+    ``learning_rate``, ``learning_rate_init``, ``power_t``, ``max_iter``,
+    ``shuffle``, ``random_state``, ``tol``, ``verbose``, ``warm_start``,
+    ``momentum``, ``nesterovs_momentum``, ``early_stopping``,
+    ``validation_fraction``, ``beta_1``, ``beta_2``, ``epsilon``,
+    ``n_iter_no_change``; ``max_fun`` where ``solver="lbfgs"`` is offered.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+    }
+
+    # -- what a concrete estimator supplies ---------------------------------
+    @abstractmethod
+    def _validate_fit_data(self, X, y, sample_weight, *, incremental, reset):
+        """Checked ``(X, Y, sample_weight)``; ``Y`` is the 2-D target matrix."""
+
+    @abstractmethod
+    def _build_network(self, X, Y):
+        """The engine network for this data and these parameters."""
+
+    @abstractmethod
+    def _loss(self):
+        """``(loss function, loss_params)`` of the training objective."""
+
+    @abstractmethod
+    def _fitted_params(self, network, dtype) -> np.ndarray:
+        """A copy of the fitted flat parameter vector, in ``dtype``."""
+
+    @abstractmethod
+    def _set_fitted_params(self, network, params) -> None:
+        """Store the trained flat vector as fitted attributes."""
+
+    @abstractmethod
+    def _validation_score(self, network, params, X_val, Y_val, w_val, train):
+        """The held-out score early stopping maximises (``train`` = (X, Y, w))."""
+
+    def _start_fit(self, network, X, Y) -> None:
+        """Reset what a first pass starts afresh (hook)."""
+
+    def _prepare_training(self, network, params, X, Y, sample_weight) -> None:
+        """Last set-up before the loop, on all the data (hook)."""
+
+    def _finish_training(self, network, params, X, Y, sample_weight) -> None:
+        """Fitted attributes computed from the trained weights (hook)."""
+
+    # -- fit ------------------------------------------------------------------
+    def _check_sample_weight(self, sample_weight, X):
+        """Validated float weights of ``X``'s dtype, or None."""
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+
+    def _fit(self, X, y, sample_weight, incremental):
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True.")
+        first_pass = self._is_first_pass(incremental)
+        X, Y, sample_weight = self._validate_fit_data(
+            X, y, sample_weight, incremental=incremental, reset=first_pass
+        )
+        network = self._build_network(X, Y)
+        rng = check_random_state(self.random_state)
+        early_stopping = self.early_stopping and self.solver != "lbfgs"
+        if first_pass:
+            params = network.init_params(rng, X.dtype)
+            self.n_iter_ = 0
+            self._optimizer_state = None
+            history = History.start(early_stopping)
+            self._start_fit(network, X, Y)
+        else:
+            self._check_same_network(network)
+            params = self._fitted_params(network, X.dtype)
+            history = self._restore_history(early_stopping)
+        self._network_architecture = network.architecture
+        self._prepare_training(network, params, X, Y, sample_weight)
+
+        if self.solver == "lbfgs":
+            params = self._fit_lbfgs(network, params, X, Y, sample_weight, history)
+        else:
+            validation = None
+            if early_stopping:
+                X, Y, sample_weight, validation = self._holdout(
+                    network, X, Y, sample_weight, rng
+                )
+            self._fit_stochastic(
+                network,
+                params,
+                X,
+                Y,
+                sample_weight,
+                history,
+                rng,
+                validation=validation,
+                incremental=incremental,
+            )
+        self._set_fitted_params(network, params)
+        self._store_history(history)
+        self._finish_training(network, params, X, Y, sample_weight)
+        return self
+
+    # MLPClassifier warns when an explicit batch_size exceeds the data; an
+    # estimator whose default is an int (the LSTM's 32) clips silently.
+    _warn_batch_clipping = True
+
+    def _batch_size(self, n_samples: int) -> int:
+        """Rows per batch: ``"auto"`` is ``min(200, n)``; larger is clipped."""
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples and self._warn_batch_clipping:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. "
+                "It is going to be clipped",
+                stacklevel=4,
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _fit_stochastic(
+        self,
+        network,
+        params,
+        X,
+        Y,
+        sample_weight,
+        history,
+        rng,
+        *,
+        validation,
+        incremental,
+    ):
+        optimizer = self._make_optimizer(network.n_params, X.dtype)
+        if incremental and self._optimizer_state is not None:
+            optimizer.load_state(self._optimizer_state)
+        n_samples = X.shape[0]
+        batch_size = self._batch_size(n_samples)
+        loss, loss_params = self._loss()
+        objective = batch_objective(
+            network,
+            X,
+            Y,
+            loss,
+            sample_weight=sample_weight,
+            alpha=self.alpha,
+            batch_size=batch_size,
+            loss_params=loss_params,
+        )
+        result = fit_stochastic(
+            objective,
+            params,
+            optimizer,
+            n_samples,
+            batch_size=batch_size,
+            max_iter=self.max_iter,
+            shuffle=self.shuffle,
+            rng=rng,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            history=history,
+            validation=validation,
+            incremental=incremental,
+            verbose=bool(self.verbose),
+        )
+        self.n_iter_ = result.n_iter
+        if result.loss is not None:
+            self.loss_ = result.loss
+        elif not hasattr(self, "loss_"):
+            self.loss_ = np.nan
+        if result.diverged_epoch is not None:
+            self._warn_divergence(result.diverged_epoch)
+        elif result.reached_max_iter:
+            self._warn_max_iter()
+        self._optimizer_state = optimizer.state()
+
+    def _fit_lbfgs(self, network, params, X, Y, sample_weight, history):
+        loss, loss_params = self._loss()
+        objective = batch_objective(
+            network,
+            X,
+            Y,
+            loss,
+            sample_weight=sample_weight,
+            alpha=self.alpha,
+            batch_size=X.shape[0],
+            loss_params=loss_params,
+        )
+        rows = slice(0, X.shape[0])
+        grad = np.empty(network.n_params, dtype=X.dtype)
+
+        def fun(x):
+            value = objective(x.astype(X.dtype, copy=False), rows, grad)
+            return value, grad.astype(np.float64)
+
+        result = fit_lbfgs(
+            fun,
+            params,
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            verbose=bool(self.verbose),
+        )
+        if result.diverged:
+            self._warn_divergence(result.n_iter, unit="iteration", learning_rate=False)
+        elif result.status != 0:
+            self._warn_lbfgs(result)
+        self.n_iter_ = result.n_iter
+        self.loss_ = result.loss
+        history.loss_curve.extend(result.loss_curve)
+        finite = [v for v in history.loss_curve if np.isfinite(v)]
+        history.best_loss = min(finite) if finite else result.loss
+        return result.params.astype(X.dtype, copy=False)
+
+    def _warn_lbfgs(self, result) -> None:
+        """ConvergenceWarning for an L-BFGS run that did not report success."""
+        text = (
+            f"lbfgs failed to converge after {result.n_iter} iteration(s) "
+            f"(status={result.status}):\n{result.message}\n"
+        )
+        if result.n_iter == self.max_iter:
+            text += (
+                "\nIncrease the number of iterations to improve the convergence "
+                f"(max_iter={self.max_iter})."
+            )
+        warnings.warn(text, ConvergenceWarning, stacklevel=4)
+
+    def _make_optimizer(self, n_params, dtype):
+        if self.solver == "sgd":
+            return make_optimizer(
+                "sgd",
+                n_params,
+                dtype,
+                learning_rate_init=self.learning_rate_init,
+                lr_schedule=self.learning_rate,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum,
+                power_t=self.power_t,
+            )
+        return make_optimizer(
+            "adam",
+            n_params,
+            dtype,
+            learning_rate_init=self.learning_rate_init,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
+
+    # -- early stopping -------------------------------------------------------
+    def _stratify(self, Y):
+        """Labels to stratify the hold-out by, or None (hook)."""
+        return None
+
+    def _holdout(self, network, X, Y, sample_weight, rng):
+        """Split off the validation rows; returns the training part and a scorer.
+
+        Drawn from the fit's random stream with ``train_test_split``, as
+        ``MLPClassifier`` draws it; a clear error when fewer than 2 rows are
+        held out. The scorer returns ``(score, loss)`` on the held-out rows.
         """
-        if y_type == "multilabel-indicator":
-            return np.asarray(y).astype(bool)
-        return label_binarize(y, classes=classes).astype(bool)
-
-    @staticmethod
-    def decode(proba: np.ndarray, classes: np.ndarray, y_type: str) -> np.ndarray:
-        """Labels from output probabilities (threshold 0.5 or argmax)."""
-        if y_type == "multiclass":
-            return classes.take(proba.argmax(axis=1))
-        if y_type == "binary":
-            return classes.take((proba[:, 0] > 0.5).astype(int))
-        return (proba > 0.5).astype(int)
-
-
-def _list_or_none(value):
-    return None if value is None else list(value)
-
-
-def restore_history(estimator, early_stopping: bool) -> History:
-    """The training history kept in a fitted estimator's attributes.
-
-    ``warm_start`` may switch early stopping on or off between fits, so the
-    records the new setting needs are started afresh where missing.
-    """
-    fresh = History.start(early_stopping)
-    scores = _list_or_none(getattr(estimator, "validation_scores_", None))
-    val_losses = _list_or_none(getattr(estimator, "validation_loss_curve_", None))
-    best_score = getattr(estimator, "best_validation_score_", None)
-    best_loss = getattr(estimator, "best_loss_", None)
-    return History(
-        loss_curve=list(getattr(estimator, "loss_curve_", [])),
-        validation_scores=fresh.validation_scores if scores is None else scores,
-        validation_loss_curve=fresh.validation_loss_curve
-        if val_losses is None
-        else val_losses,
-        best_loss=fresh.best_loss if best_loss is None or early_stopping else best_loss,
-        best_validation_score=(
-            fresh.best_validation_score if best_score is None else best_score
-        ),
-        no_improvement_count=getattr(estimator, "_no_improvement_count", 0),
-        t=getattr(estimator, "t_", 0),
-    )
-
-
-def store_history(estimator, history: History) -> None:
-    """Write a training history into the estimator's fitted attributes."""
-    estimator.loss_curve_ = history.loss_curve
-    estimator.best_loss_ = history.best_loss
-    estimator.validation_scores_ = history.validation_scores
-    estimator.validation_loss_curve_ = history.validation_loss_curve
-    estimator.best_validation_score_ = history.best_validation_score
-    estimator._no_improvement_count = history.no_improvement_count
-    estimator.t_ = history.t
-
-
-def holdout_split(X, Y, sample_weight, *, rng, fraction, stratify=None):
-    """Early stopping's validation split: ``X, X_val, Y, Y_val, w, w_val``.
-
-    Drawn from the fit's random stream with ``train_test_split``, as
-    MLPClassifier draws it; a clear error when fewer than 2 rows are held out.
-    """
-    arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-    parts = train_test_split(
-        *arrays, random_state=rng, test_size=fraction, stratify=stratify
-    )
-    if parts[1].shape[0] < 2:
-        raise ValueError(
-            "The validation set is too small. Increase 'validation_fraction' "
-            "or the size of your dataset."
+        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        parts = train_test_split(
+            *arrays,
+            random_state=rng,
+            test_size=self.validation_fraction,
+            stratify=self._stratify(Y),
         )
-    weights = (parts[4], parts[5]) if sample_weight is not None else (None, None)
-    return (*parts[:4], *weights)
+        if parts[1].shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        X_train, X_val, Y_train, Y_val = parts[:4]
+        w_train, w_val = (
+            (parts[4], parts[5]) if sample_weight is not None else (None,) * 2
+        )
+        train = (X_train, Y_train, w_train)
+        loss, loss_params = self._loss()
+
+        def validation(params):
+            score = self._validation_score(network, params, X_val, Y_val, w_val, train)
+            val_loss = network.loss_value(
+                params,
+                X_val,
+                Y_val,
+                loss,
+                sample_weight=w_val,
+                alpha=self.alpha,
+                loss_params=loss_params,
+            )
+            return score, val_loss
+
+        return X_train, Y_train, w_train, validation
+
+    # -- history ----------------------------------------------------------------
+    def _restore_history(self, early_stopping: bool) -> History:
+        """The training history kept in the fitted attributes.
+
+        ``warm_start`` may switch early stopping on or off between fits, so the
+        records the new setting needs are started afresh where missing.
+        """
+        fresh = History.start(early_stopping)
+        scores = self.validation_scores_
+        val_losses = self.validation_loss_curve_
+        best_score = self.best_validation_score_
+        best_loss = self.best_loss_
+        return History(
+            loss_curve=list(self.loss_curve_),
+            validation_scores=fresh.validation_scores
+            if scores is None
+            else list(scores),
+            validation_loss_curve=fresh.validation_loss_curve
+            if val_losses is None
+            else list(val_losses),
+            best_loss=fresh.best_loss
+            if best_loss is None or early_stopping
+            else best_loss,
+            best_validation_score=(
+                fresh.best_validation_score if best_score is None else best_score
+            ),
+            no_improvement_count=self._no_improvement_count,
+            t=self.t_,
+        )
+
+    def _store_history(self, history: History) -> None:
+        """Write a training history into the fitted attributes."""
+        self.loss_curve_ = history.loss_curve
+        self.best_loss_ = history.best_loss
+        self.validation_scores_ = history.validation_scores
+        self.validation_loss_curve_ = history.validation_loss_curve
+        self.best_validation_score_ = history.best_validation_score
+        self._no_improvement_count = history.no_improvement_count
+        self.t_ = history.t
+
+
+class NetworkClassifierMixin:
+    """Class bookkeeping shared by the network classifiers.
+
+    Sets ``classes_`` and a private target type (``"binary"``,
+    ``"multiclass"`` or ``"multilabel-indicator"``), and checks that a
+    continued fit sees no new classes.
+    """
+
+    def _set_classes(self, y, *, from_classes: bool = False) -> None:
+        """``classes_`` from targets ``y`` (or from the ``classes`` argument)."""
+        y_type = None if from_classes else type_of_target(y)
+        if y_type == "multilabel-indicator":
+            classes = np.arange(np.shape(y)[1])
+        else:
+            classes = unique_labels(y)
+            y_type = "binary" if len(classes) <= 2 else "multiclass"
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {classes[0]!r}."
+            )
+        self.classes_ = classes
+        self._y_type = y_type
+
+    def _update_classes(self, y, *, incremental: bool) -> None:
+        """Set the classes on a first pass; else check ``y`` against them."""
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._set_classes(y)
+            return
+        classes = unique_labels(y)
+        if self.warm_start and not incremental:
+            if set(classes) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes "
+                    f"as in the previous call to fit. Previously got "
+                    f"{self.classes_}, `y` has {classes}."
+                )
+        elif self._y_type != "multilabel-indicator":
+            unknown = np.setdiff1d(classes, self.classes_)
+            if len(unknown):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`: {unknown}. "
+                    f"`self.classes_` is {self.classes_}; pass every class in "
+                    "`classes=` on the first call to partial_fit."
+                )

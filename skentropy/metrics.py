@@ -48,7 +48,7 @@ _PARAMETERS = {
     "y_pred": ["array-like"],
     "kernel_width": [
         Interval(Real, 0, None, closed="neither"),
-        StrOptions({"silverman"}),
+        StrOptions(set(_info.WIDTH_RULES)),
     ],
     "sample_weight": ["array-like", None],
     "method": [StrOptions({"auto", "exact", "binned"})],
@@ -133,14 +133,17 @@ def information_potential(
         Ground truth targets.
     y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Predictions.
-    kernel_width : float or "silverman", default="silverman"
+    kernel_width : float, "silverman" or "normal_reference", default="silverman"
         Pairwise kernel width :math:`s > 0`. ``"silverman"`` uses
-        Silverman's normal-reference rule on the (weighted) errors,
+        Silverman's rule of thumb on the (weighted) errors,
         :math:`\sigma = 0.9 \min(\mathrm{std}, \mathrm{IQR}/1.34) N^{-1/5}`
-        in 1-D and :math:`\sigma = \mathrm{std}\,(4/((d+2)N))^{1/(d+4)}` in
-        :math:`d` dimensions, then :math:`s = \sqrt{2}\sigma`. Note that
-        it adapts to each model's errors; to compare models on one scale,
-        give a float.
+        in 1-D and the normal-reference
+        :math:`\sigma = \mathrm{std}\,(4/((d+2)N))^{1/(d+4)}` in
+        :math:`d` dimensions; ``"normal_reference"`` uses the latter in 1-D
+        too (:math:`1.06\,\mathrm{std}\,N^{-1/5}`); then
+        :math:`s = \sqrt{2}\sigma`. The same names mean the same rules in
+        the estimators' ``kernel_width``. Note that a rule adapts to each
+        model's errors; to compare models on one scale, give a float.
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative sample weights.
     method : {"auto", "exact", "binned"}, default="auto"
@@ -217,8 +220,8 @@ def error_entropy(
         Ground truth targets.
     y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Predictions.
-    kernel_width : float or "silverman", default="silverman"
-        Pairwise kernel width :math:`s > 0`, or Silverman's rule on the
+    kernel_width : float, "silverman" or "normal_reference", default="silverman"
+        Pairwise kernel width :math:`s > 0`, or a rule applied to the
         errors (see :func:`information_potential`).
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative sample weights.

@@ -1,43 +1,106 @@
-"""scikit-learn's estimator checks over every public estimator and setting."""
+"""scikit-learn's estimator checks over every public estimator and setting.
+
+Estimators are discovered from ``skentropy.__all__``, so a new estimator is
+checked without touching this file; ``SETTINGS`` lists the modes each one
+is checked in (every loss, both overshoot modes, both entropy_over modes),
+and ``INIT_PARAMS`` small construction parameters that keep the checks fast,
+as scikit-learn's own ``INIT_PARAMS`` do.
+"""
+
+import inspect
+import warnings
 
 import pytest
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_param_validation,
     parametrize_with_checks,
 )
 
-from skentropy import EOMRegressor, MinEntMLPClassifier
+import skentropy
 
-ESTIMATORS = [
-    *(
-        MinEntMLPClassifier(loss=loss)
-        for loss in ("cross_entropy", "min_ent", "mix_ent")
-    ),
-    *(EOMRegressor(overshoot=mode) for mode in ("eliminate", "ignore")),
+ESTIMATOR_CLASSES = [
+    obj
+    for name in skentropy.__all__
+    if inspect.isclass(obj := getattr(skentropy, name))
+    and issubclass(obj, BaseEstimator)
 ]
 
-# No expected failures. MinEntMLPClassifier: with the default solver (adam,
-# batch "auto") the check data fit in one batch, so even the dense
-# sample-weight-equivalence check passes; tests/test_mlp.py pins the exact
-# lbfgs equivalence. EOMRegressor takes no sample weights.
+# Small settings for the checks' tiny data sets. EOMRegressor: its default
+# 2000 full-batch iterations cost most of the suite's time under EOM, and
+# the checks need a fit, not the optimum.
+INIT_PARAMS = {
+    "EOMRegressor": {"max_iter": 200},
+    "EEMLSTMClassifier": {"hidden_size": 4, "max_iter": 50},
+    "MinEntMLPClassifier": {},
+}
+
+# The modes each estimator is checked in.
+SETTINGS = {
+    "MinEntMLPClassifier": [
+        {"loss": loss} for loss in ("cross_entropy", "min_ent", "mix_ent")
+    ],
+    "EOMRegressor": [{"overshoot": mode} for mode in ("eliminate", "ignore")],
+    "EEMLSTMClassifier": [
+        {"loss": "eem", "entropy_over": "outputs"},
+        {"loss": "eem", "entropy_over": "samples"},
+        {"loss": "mse"},
+        {"loss": "cross_entropy"},
+    ],
+}
+
+# Checks that cannot hold, with the reason; the list stays as short as it can.
+# None today. At its defaults EEMLSTMClassifier fails
+# check_sample_weight_equivalence_on_dense_data by round-off alone: the
+# check's 15 weighted rows and ~30 repeated rows are each one batch, summed
+# in a different order, and over 200 Adam epochs of an LSTM reading
+# 30-step sequences those 1e-16 differences outgrow the check's rtol=1e-7;
+# at INIT_PARAMS' 50 epochs it passes (README, "Compatibility").
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
+
+
+def _instances():
+    for cls in ESTIMATOR_CLASSES:
+        name = cls.__name__
+        assert name in SETTINGS, f"add {name} to SETTINGS (and INIT_PARAMS)"
+        for setting in SETTINGS[name]:
+            yield cls(**INIT_PARAMS.get(name, {}), **setting)
+
+
+ESTIMATORS = list(_instances())
 
 
 def _expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
 
+def _id(estimator):
+    name = type(estimator).__name__
+    setting = "-".join(
+        f"{v}" for s in SETTINGS[name] if _matches(estimator, s) for v in s.values()
+    )
+    return f"{name}-{setting}"
+
+
+def _matches(estimator, setting):
+    return all(getattr(estimator, k) == v for k, v in setting.items())
+
+
+def test_every_public_estimator_is_checked():
+    names = {type(e).__name__ for e in ESTIMATORS}
+    assert names == {cls.__name__ for cls in ESTIMATOR_CLASSES}
+    assert len(names) >= 3
+
+
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
-
-def _id(estimator):
-    setting = getattr(estimator, "loss", None) or estimator.overshoot
-    if getattr(estimator, "entropy_over", "outputs") != "outputs":
-        setting += f"-{estimator.entropy_over}"
-    return f"{type(estimator).__name__}-{setting}"
+    # The checks fit on tiny data with few iterations: convergence warnings
+    # are expected there and say nothing about the estimator.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
@@ -47,4 +110,6 @@ def test_param_validation(estimator):
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
 def test_dataframe_column_names_consistency(estimator):
-    check_dataframe_column_names_consistency(type(estimator).__name__, estimator)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check_dataframe_column_names_consistency(type(estimator).__name__, estimator)

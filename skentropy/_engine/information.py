@@ -1,4 +1,8 @@
-"""Information potential and error entropy: values and gradients.
+"""Error Entropy Minimization's math: information potential, entropy, widths.
+
+The one home of the Parzen / information-potential math of the package:
+every EEM loss of :mod:`.losses`, the metrics of :mod:`skentropy.metrics`
+and the estimators' width rules call into this module.
 
 For errors ``e_1, ..., e_N`` (scalars, or vectors in ``R^d``) with weights
 ``w_i`` (all 1 when unweighted), the information potential with a Gaussian
@@ -47,11 +51,42 @@ matrix products an order of magnitude slower. The errors are centred first
 (the entropy is shift invariant), which keeps the distance arithmetic
 accurate.
 
+Many small sets at once: :func:`set_entropy_and_grad` evaluates one Parzen
+sample per row (the ``c`` output-unit errors of one sequence, EEM-LSTM's
+formulation) with two small matrix products over the ``c(c-1)/2`` pairs.
+
+Resolutions of what the EEM papers (Alexandre & Marques de Sa, 2006;
+Santos, Alexandre & Marques de Sa, 2004) leave open:
+
+- Kernel width: ``kernel_width`` is the **pairwise** width ``s`` of
+  ``G_s(e_i - e_j)``, the convention of the MEE book and of the LSTM
+  paper's h = 1.3 ... 1.6; the Parzen width is ``s / sqrt(2)``.
+- The diagonal ``i = j`` is kept (a V-statistic, above).
+- Objective: ``-log V`` by default (scale-free); ``-V``, the papers'
+  gradient ascent on ``V``, as ``objective="ip"``. The gradients differ by
+  the factor ``1 / V`` only.
+- The Parzen sample: at each time step the paper's sample is the ``c``
+  output-unit errors of that step (``eem_outputs``); the classification
+  MLPs' sample is the joint error vectors of the batch (``eem_samples``).
+- Shift invariance: the entropy of the joint errors cannot see a constant
+  offset, so the estimators store the mean training error and add it at
+  predict time (Erdogmus's practice); the per-step output sets of one-hot
+  targets with sigmoid outputs need no offset.
+- Width rules: ``"silverman"`` (Silverman's rule of thumb, robust in 1-D)
+  and ``"normal_reference"`` (the Gaussian-reference rule), each with one
+  meaning everywhere (:data:`WIDTH_RULES`), applied once per fit to the
+  initial errors of the Parzen sample the loss sees (``set_size`` = its
+  size), never re-estimated from the shrinking errors.
+- Training schedule: the paper updated after every symbol with truncated
+  RTRL gradients; we use full backpropagation through time per batch
+  (per string in the Reber reproduction).
+
 Everything here is pure NumPy/SciPy; scikit-learn's validation happens in
 :mod:`skentropy.metrics` and in the estimators.
 """
 
 import math
+from functools import cache
 from numbers import Integral, Real
 from typing import Literal
 
@@ -61,10 +96,14 @@ import scipy.fft
 __all__ = [
     "AUTO_EXACT_MAX_SAMPLES",
     "MAX_EXPONENT",
+    "WIDTH_RULES",
     "error_entropy_and_grad",
     "information_potential",
     "information_potential_and_grad",
+    "normal_reference_width",
+    "pair_matrix",
     "resolve_kernel_width",
+    "set_entropy_and_grad",
     "silverman_width",
 ]
 
@@ -145,8 +184,8 @@ def _check_weights(sample_weight, n_samples: int) -> np.ndarray | None:
 def _check_width(kernel_width) -> float:
     if isinstance(kernel_width, bool) or not isinstance(kernel_width, Real):
         raise ValueError(
-            f'kernel_width must be a positive float or "silverman"; '
-            f"got {kernel_width!r}"
+            f"kernel_width must be a positive float or one of "
+            f"{sorted(WIDTH_RULES)}; got {kernel_width!r}"
         )
     s = float(kernel_width)
     if not (math.isfinite(s) and s > 0):
@@ -196,8 +235,69 @@ def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
     return float(x[i] + frac * (x[j] - x[i]))
 
 
-def silverman_width(errors, sample_weight=None) -> float:
-    """Silverman's normal-reference rule, returned as a **pairwise** width.
+def _spread(errors, sample_weight, set_size):
+    """Checked float64 errors (N, d), weights, the size N and the pooled std."""
+    e = _check_errors(errors).astype(np.float64, copy=False)
+    w = _check_weights(sample_weight, e.shape[0])
+    if set_size is None:
+        n = float(e.shape[0] if w is None else w.sum())
+    else:
+        if isinstance(set_size, bool) or not isinstance(set_size, Real):
+            raise ValueError(f"set_size must be a positive number; got {set_size!r}")
+        n = float(set_size)
+        if not n > 0:
+            raise ValueError(f"set_size must be a positive number; got {set_size!r}")
+    e2 = e.reshape(e.shape[0], -1)
+    mean = np.average(e2, axis=0, weights=w)
+    var = np.average((e2 - mean) ** 2, axis=0, weights=w)
+    return e2, w, n, float(np.sqrt(var.mean()))
+
+
+def _pairwise(sigma: float, std: float) -> float:
+    """Floored Parzen width ``sigma`` returned as the pairwise ``sqrt(2) sigma``."""
+    floor = _WIDTH_REL_FLOOR * std if std > 0 else _WIDTH_ABS_FLOOR
+    return float(math.sqrt(2.0) * max(sigma, floor))
+
+
+def normal_reference_width(errors, sample_weight=None, *, set_size=None) -> float:
+    """The normal-reference rule, returned as a **pairwise** width.
+
+    The Parzen width that minimises the asymptotic mean integrated squared
+    error when the errors are Gaussian,
+    ``sigma = std (4 / ((d + 2) N))^(1 / (d + 4))`` (in 1-D
+    ``1.06 std N^(-1/5)``), with ``std`` the root mean of the
+    per-dimension variances (the kernel is isotropic), floored as in
+    :func:`silverman_width`; ``s = sqrt(2) sigma`` is returned. Unlike the
+    1-D :func:`silverman_width` it does not shrink for multimodal errors,
+    such as the errors of one-hot class targets.
+
+    Parameters
+    ----------
+    errors : array-like of shape (n_samples,) or (n_samples, d)
+        The errors the spread is measured on.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights; None means all ones.
+    set_size : float, default=None
+        ``N``: the size of one Parzen sample the width is for. None uses the
+        (weighted) number of errors; an estimator whose Parzen sample is a
+        small set (the output units of one sequence) passes the set's size
+        and the errors of many sets pooled.
+
+    Returns
+    -------
+    width : float
+        The pairwise kernel width ``s``, positive.
+    """
+    e2, _, n, std = _spread(errors, sample_weight, set_size)
+    return _pairwise(_normal_reference_sigma(std, n, e2.shape[1]), std)
+
+
+def _normal_reference_sigma(std: float, n: float, d: int) -> float:
+    return std * (4.0 / ((d + 2) * n)) ** (1.0 / (d + 4))
+
+
+def silverman_width(errors, sample_weight=None, *, set_size=None) -> float:
+    """Silverman's rule of thumb, returned as a **pairwise** width.
 
     The Parzen width is
 
@@ -218,47 +318,51 @@ def silverman_width(errors, sample_weight=None) -> float:
         The errors.
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative weights; None means all ones.
+    set_size : float, default=None
+        ``N``, as in :func:`normal_reference_width`.
 
     Returns
     -------
     width : float
         The pairwise kernel width ``s``, positive.
     """
-    e = _check_errors(errors).astype(np.float64, copy=False)
-    w = _check_weights(sample_weight, e.shape[0])
-    n = float(e.shape[0] if w is None else w.sum())
-    e2 = e.reshape(e.shape[0], -1)
-    d = e2.shape[1]
-    mean = np.average(e2, axis=0, weights=w)
-    var = np.average((e2 - mean) ** 2, axis=0, weights=w)
-    std = float(np.sqrt(var.mean()))
-    if d == 1:
-        x = e2[:, 0]
-        if w is None:
-            q1, q3 = np.quantile(x, [0.25, 0.75])
-        else:
-            q1, q3 = (_weighted_quantile(x, w, q) for q in (0.25, 0.75))
-        iqr = float(q3 - q1)
-        spread = min(std, iqr / 1.34) if iqr > 0 else std
-        sigma = 0.9 * spread * n ** (-0.2)
+    e2, w, n, std = _spread(errors, sample_weight, set_size)
+    if e2.shape[1] > 1:
+        return _pairwise(_normal_reference_sigma(std, n, e2.shape[1]), std)
+    x = e2[:, 0]
+    if w is None:
+        q1, q3 = np.quantile(x, [0.25, 0.75])
     else:
-        sigma = std * (4.0 / ((d + 2) * n)) ** (1.0 / (d + 4))
-    floor = _WIDTH_REL_FLOOR * std if std > 0 else _WIDTH_ABS_FLOOR
-    return float(math.sqrt(2.0) * max(sigma, floor))
+        q1, q3 = (_weighted_quantile(x, w, q) for q in (0.25, 0.75))
+    iqr = float(q3 - q1)
+    spread = min(std, iqr / 1.34) if iqr > 0 else std
+    return _pairwise(0.9 * spread * n ** (-0.2), std)
 
 
-def resolve_kernel_width(kernel_width, errors, sample_weight=None) -> float:
+#: The kernel-width rules by name, each ``rule(errors, sample_weight, *, set_size)``.
+WIDTH_RULES = {
+    "silverman": silverman_width,
+    "normal_reference": normal_reference_width,
+}
+
+
+def resolve_kernel_width(
+    kernel_width, errors, sample_weight=None, *, set_size=None
+) -> float:
     """The pairwise kernel width as a float.
 
     Parameters
     ----------
-    kernel_width : float or "silverman"
-        A positive float is returned as it is; ``"silverman"`` applies
-        :func:`silverman_width` to ``errors``.
+    kernel_width : float or {"silverman", "normal_reference"}
+        A positive float is returned as it is; a rule name applies that rule
+        of :data:`WIDTH_RULES` to ``errors``.
     errors : array-like of shape (n_samples,) or (n_samples, d)
-        The errors (only read for ``"silverman"``).
+        The errors (only read for a rule).
     sample_weight : array-like of shape (n_samples,), default=None
-        Weights for ``"silverman"``.
+        Weights for a rule.
+    set_size : float, default=None
+        Size of one Parzen sample, for a rule (see
+        :func:`normal_reference_width`).
 
     Returns
     -------
@@ -267,16 +371,15 @@ def resolve_kernel_width(kernel_width, errors, sample_weight=None) -> float:
     Raises
     ------
     ValueError
-        If ``kernel_width`` is neither a positive finite number nor
-        ``"silverman"``.
+        If ``kernel_width`` is neither a positive finite number nor a rule.
     """
     if isinstance(kernel_width, str):
-        if kernel_width != "silverman":
+        if kernel_width not in WIDTH_RULES:
             raise ValueError(
-                f'kernel_width must be a positive float or "silverman"; '
-                f"got {kernel_width!r}"
+                f"kernel_width must be a positive float or one of "
+                f"{sorted(WIDTH_RULES)}; got {kernel_width!r}"
             )
-        return silverman_width(errors, sample_weight)
+        return WIDTH_RULES[kernel_width](errors, sample_weight, set_size=set_size)
     return _check_width(kernel_width)
 
 
@@ -477,6 +580,86 @@ def _log_potential(total: float, w, n: int, d: int, s: float) -> float:
     log_w = math.log(n) if w is None else math.log(float(w.sum()))
     log_cd = -0.5 * d * (math.log(2.0 * math.pi) + 2.0 * math.log(s))
     return math.log(total) - 2.0 * log_w + log_cd
+
+
+# --------------------------------------------------------------------------
+# Many small Parzen sets at once: the output units of each row
+# --------------------------------------------------------------------------
+
+
+@cache
+def pair_matrix(c: int, dtype) -> np.ndarray:
+    """(c, c(c-1)/2) matrix D with ``e @ D = e_i - e_j`` over the pairs i < j."""
+    i, j = np.triu_indices(c, k=1)
+    pairs = np.zeros((c, i.size), dtype=dtype)
+    pairs[i, np.arange(i.size)] = 1
+    pairs[j, np.arange(i.size)] = -1
+    return pairs
+
+
+def set_entropy_and_grad(
+    errors: np.ndarray,
+    kernel_width,
+    objective: Objective = "log",
+    need_grad: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Error entropy of every row's set of ``c`` scalar errors, and its gradient.
+
+    Row ``k`` of ``errors`` (n x c) is one Parzen sample of ``c`` scalars
+    (the output-unit errors of one sample, EEM-LSTM's formulation):
+    ``V_k = (1/c^2) sum_i sum_j G_s(e_ki - e_kj)`` with the pairwise width
+    ``s`` (a float, or an array of one width per row). The loss per row is
+    ``-log V_k`` (``objective="log"``) or ``-V_k`` (``"ip"``).
+
+    The kernel is symmetric with ones on its diagonal, so only the
+    ``c(c-1)/2`` pairs i < j are evaluated, as two small matrix products
+    with :func:`pair_matrix`; exponents are clamped at :data:`MAX_EXPONENT`.
+
+    Parameters
+    ----------
+    errors : ndarray of shape (n, c)
+        Finite errors (not validated: the hot path of training).
+    kernel_width : float or ndarray of shape (n,)
+        Pairwise kernel width(s).
+    objective : {"log", "ip"}, default="log"
+        ``-log V`` or ``-V``.
+    need_grad : bool, default=True
+        Also return the gradient.
+
+    Returns
+    -------
+    loss : ndarray of shape (n,)
+        The loss of each row.
+    grad : ndarray of shape (n, c) or None
+        ``dL_k/de_k``: ``(2/s^2) pull / sum K`` for ``-log V`` and
+        ``(2 norm / (c^2 s^2)) pull`` for ``-V``, with
+        ``pull_i = sum_j K_ij (e_i - e_j)``.
+    """
+    n, c = errors.shape
+    dtype = errors.dtype
+    width = np.asarray(kernel_width, dtype=dtype)
+    if width.ndim:
+        width = width.reshape(n, 1)
+    pairs = pair_matrix(c, dtype)
+    diff = errors @ pairs  # e_i - e_j, i < j
+    kernel = diff * diff
+    kernel *= 0.5 / width**2
+    np.minimum(kernel, MAX_EXPONENT, out=kernel)
+    np.negative(kernel, out=kernel)
+    np.exp(kernel, out=kernel)
+    norm = 1.0 / (width * np.sqrt(2 * np.pi))
+    total = c + 2 * kernel.sum(axis=1, keepdims=True)  # sum_i sum_j K_ij
+    potential = (norm * total / c**2)[:, 0]
+    loss = -np.log(potential) if objective == "log" else -potential
+    if not need_grad:
+        return loss, None
+    kernel *= diff
+    pull = kernel @ pairs.T
+    if objective == "log":
+        pull *= (2.0 / width**2) / total
+    else:
+        pull *= 2.0 * norm / (c**2 * width**2)
+    return loss, pull
 
 
 # --------------------------------------------------------------------------

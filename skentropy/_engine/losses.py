@@ -25,13 +25,12 @@ entropy weight):
 """
 
 from collections.abc import Callable
-from functools import cache
 
 import numpy as np
 from scipy.special import log_expit, xlogy
 
 from .activations import ACTIVATIONS, DERIVATIVES
-from .information import error_entropy_and_grad
+from .information import error_entropy_and_grad, set_entropy_and_grad
 
 __all__ = ["LOSSES", "log_output", "output_values"]
 
@@ -172,21 +171,6 @@ def squared_error(y, z, output, sample_weight=None, *, need_delta=True, **_):
     return value, _scale_rows(diff, sample_weight)
 
 
-# Scaled squared distances are clamped here before exp: beyond it the kernel
-# is below 1e-35 anyway, and float32 subnormals would make exp 12x slower.
-_MAX_EXPONENT = 80.0
-
-
-@cache
-def _pair_matrix(c: int, dtype) -> np.ndarray:
-    """(c, c(c-1)/2) matrix D with ``e @ D = e_i - e_j`` over the pairs i < j."""
-    i, j = np.triu_indices(c, k=1)
-    pairs = np.zeros((c, i.size), dtype=dtype)
-    pairs[i, np.arange(i.size)] = 1
-    pairs[j, np.arange(i.size)] = -1
-    return pairs
-
-
 def eem_outputs(
     y,
     z,
@@ -201,50 +185,23 @@ def eem_outputs(
     """Error entropy over each sample's output units (EEM-LSTM's formulation).
 
     For every sample the Parzen sample is its ``c`` output errors
-    ``e = y - p``; ``V = (1/c^2) sum_i sum_j G_s(e_i - e_j)`` with a Gaussian
-    of pairwise width ``s = kernel_width`` (a float, or one width per
-    sample). ``objective="log"`` minimises the quadratic Renyi entropy
+    ``e = y - p`` (:func:`~.information.set_entropy_and_grad`), with a
+    Gaussian of pairwise width ``s = kernel_width`` (a float, or one width
+    per sample). ``objective="log"`` minimises the quadratic Renyi entropy
     ``-log V`` (scale-free); ``"ip"`` minimises ``-V``, the gradient ascent
     on V of Alexandre & Marques de Sa (2006). The output activation
     (logistic in the paper) is applied first and its derivative chained into
     the returned logit gradient.
-
-    The kernel is symmetric with ones on its diagonal, so only the
-    ``c(c-1)/2`` pairs i < j are evaluated, as two small matrix products.
     """
     p = output_values(z, output)
-    y = y.astype(p.dtype)
-    errors = y - p
-    n, c = errors.shape
-    width = np.asarray(kernel_width, dtype=p.dtype)
-    if width.ndim:
-        width = width.reshape(n, 1)
-    pairs = _pair_matrix(c, p.dtype)
-    diff = errors @ pairs  # e_i - e_j, i < j
-    kernel = diff * diff
-    kernel *= 0.5 / width**2
-    np.minimum(kernel, _MAX_EXPONENT, out=kernel)
-    np.negative(kernel, out=kernel)
-    np.exp(kernel, out=kernel)
-    norm = 1.0 / (width * np.sqrt(2 * np.pi))
-    total = c + 2 * kernel.sum(axis=1, keepdims=True)  # sum_i sum_j K_ij
-    potential = (norm * total / c**2)[:, 0]
-    if objective == "log":
-        per_sample = -np.log(potential)
-    else:
-        per_sample = -potential
+    errors = y.astype(p.dtype) - p
+    per_sample, grad_errors = set_entropy_and_grad(
+        errors, kernel_width, objective, need_grad=need_delta
+    )
     value = _weighted_mean(per_sample, sample_weight)
     if not need_delta:
         return value, None
-    # pull_k = sum_j K_kj (e_k - e_j); then dL/de: (2/s^2) pull / sum K for
-    # -log V, and (2 norm / (c^2 s^2)) pull for -V; dL/dp = -dL/de.
-    kernel *= diff
-    pull = kernel @ pairs.T
-    if objective == "log":
-        pull *= (2.0 / width**2) / total
-    else:
-        pull *= 2.0 * norm / (c**2 * width**2)
-    delta = np.negative(pull, out=pull)
+    delta = np.negative(grad_errors, out=grad_errors)  # dL/dp = -dL/de
     DERIVATIVES[output](p, delta)
     return value, _scale_rows(delta, sample_weight)
 

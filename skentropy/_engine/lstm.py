@@ -378,6 +378,7 @@ class LSTM:
         grad_outputs: np.ndarray,
         grad: np.ndarray,
         *,
+        alpha: float = 0.0,
         scale: float = 1.0,
         input_grad: bool = True,
     ) -> np.ndarray | None:
@@ -386,10 +387,12 @@ class LSTM:
         ``grad_outputs`` is dL/dh_t, shaped like ``cache.outputs`` (every
         step; zeros where the loss does not read the step), or shaped like
         ``cache.outputs[..., -1, :]`` when the loss reads the last step
-        only. Writes dL/d(weights) divided by ``scale`` into the layer's
-        slices of ``grad`` (shaped like ``params``) and returns dL/dx (n, T,
-        n_inputs), or None with ``input_grad=False`` (a first layer needs
-        none; stacked networks support only this).
+        only. Writes ``(dL/dM + alpha [W_x; W_h; 0]) / scale`` into the
+        layer's slices of ``grad`` (shaped like ``params``): the gradient
+        of the loss plus the L2 term ``alpha / 2 |W|^2`` on the input and
+        recurrent weights (not the bias), divided by ``scale``. Returns
+        dL/dx (n, T, n_inputs), or None with ``input_grad=False`` (a first
+        layer needs none; stacked networks support only this).
         """
         models = params.shape[:-1]
         if models and input_grad:
@@ -424,14 +427,14 @@ class LSTM:
                     if forget_gate:
                         multiply(dc, f, carry)
                     product(w_h, d, dh_prev)
-        self._weight_gradients(params, cache, dz, grad, scale)
+        self._weight_gradients(params, cache, dz, grad, alpha, scale)
         if not input_grad:
             return None
         dx = np.matmul(self.input_weight(params), dz)  # (T, n_inputs, n)
         return np.ascontiguousarray(dx.transpose(2, 0, 1))
 
-    def _weight_gradients(self, params, cache, dz, grad, scale):
-        """``sum_t s_t dz_t^T`` over steps and samples, into M's gradient."""
+    def _weight_gradients(self, params, cache, dz, grad, alpha, scale):
+        """``sum_t s_t dz_t^T`` over steps and samples, plus L2, into M's gradient."""
         state = cache.state[: dz.shape[0]]
         out = self.block(grad)
         if params.ndim > 1:  # per network
@@ -443,5 +446,7 @@ class LSTM:
                 dz.swapaxes(0, 1).reshape(width, -1).T,
                 out,
             )
+        if alpha:  # W_x and W_h rows; the bias (last row) is not penalised
+            out[..., :-1, :] += alpha * self.block(params)[..., :-1, :]
         if scale != 1:
             np.multiply(out, np.asarray(1.0 / scale, dtype=dz.dtype), out)

@@ -1,11 +1,35 @@
-"""A stack of dense layers over one flat parameter vector.
+"""The network interface of the engine, and the feed-forward network.
 
-Layout of the flat vector: every layer's weight matrix (row-major), layer by
-layer, then every layer's bias. It is scikit-learn's ``_pack`` layout, which
-keeps L-BFGS iterates identical to ``MLPClassifier``'s.
+Every network of the engine (:class:`FeedForwardNetwork` here, the sequence
+networks of :mod:`.sequence_network`) implements :class:`Network`: one flat
+parameter vector, logits for a batch, and the batch loss with its gradient
+written into a caller's vector. The training loops, :func:`batch_objective`,
+L-BFGS and the estimators' base class rely on nothing else.
+
+Conventions shared by all networks:
+
+- ``loss`` is an entry of :data:`~.losses.LOSSES`, called as
+  ``loss(y, z, network.output, sample_weight, **loss_params)``; the loss
+  applies the output activation.
+- The objective is the sample-weighted mean loss plus the L2 term
+  ``alpha / 2 * sum(W**2) / sum(sample_weight)`` over the weights of
+  :meth:`Network.weight_slices` (biases excluded), as in scikit-learn, so
+  mini-batch and full-batch objectives agree. Every layer adds
+  ``alpha * W`` to its weight gradient before the division by the sample
+  weight sum: the one way L2 is applied.
+- Buffers are explicit: ``network.buffers(n_rows, dtype)`` makes the
+  reusable forward/backward buffers for batches of up to ``n_rows`` rows,
+  and ``loss_grad(..., buffers=...)`` uses them; a network keeps no hidden
+  state between calls.
+
+Layout of the feed-forward flat vector: every layer's weight matrix
+(row-major), layer by layer, then every layer's bias. It is scikit-learn's
+``_pack`` layout, which keeps L-BFGS iterates identical to
+``MLPClassifier``'s.
 """
 
 from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,7 +37,105 @@ import scipy.sparse as sp
 from .activations import ACTIVATIONS, DERIVATIVES
 from .layers import Dense
 
-__all__ = ["FeedForwardNetwork", "Workspace", "batch_objective", "forward_logits"]
+__all__ = [
+    "FeedForwardBuffers",
+    "FeedForwardNetwork",
+    "Network",
+    "batch_objective",
+    "forward_logits",
+    "l2_penalty",
+]
+
+Objective = Callable[[np.ndarray, slice | np.ndarray, np.ndarray], float]
+
+
+@runtime_checkable
+class Network(Protocol):
+    """What the training loops and the estimators need of a network.
+
+    Attributes
+    ----------
+    n_params : int
+        Length of the flat parameter vector.
+    output : str
+        Output activation, a key of ``ACTIVATIONS``; the loss applies it.
+    architecture : tuple
+        Plain-data description of the shapes (equal architectures accept
+        each other's parameters: the warm-start check compares it).
+    """
+
+    n_params: int
+    output: str
+    architecture: tuple
+
+    def init_params(self, rng: np.random.RandomState, dtype) -> np.ndarray:
+        """A fresh flat parameter vector drawn from ``rng``."""
+
+    def weight_slices(self) -> list[slice]:
+        """Slices of the flat vector that L2 penalises (the weights, in order)."""
+
+    def weight_mask(self) -> np.ndarray:
+        """Boolean mask over the flat vector, True on :meth:`weight_slices`."""
+
+    def buffers(self, n_rows: int, dtype) -> Any:
+        """Reusable forward/backward buffers for batches of up to ``n_rows``."""
+
+    def logits(self, params: np.ndarray, x) -> np.ndarray:
+        """Output pre-activations for ``x`` (fresh arrays, nothing cached)."""
+
+    def loss_value(
+        self,
+        params: np.ndarray,
+        x,
+        y: np.ndarray,
+        loss: Callable,
+        *,
+        sample_weight: np.ndarray | None = None,
+        alpha: float = 0.0,
+        loss_params: dict | None = None,
+    ) -> float:
+        """The objective of :meth:`loss_grad` without the backward pass."""
+
+    def loss_grad(
+        self,
+        params: np.ndarray,
+        x,
+        y: np.ndarray,
+        grad: np.ndarray,
+        loss: Callable,
+        *,
+        sample_weight: np.ndarray | None = None,
+        alpha: float = 0.0,
+        loss_params: dict | None = None,
+        buffers: Any = None,
+    ) -> float:
+        """Batch objective; its gradient (w.r.t. ``params``) goes into ``grad``."""
+
+
+def l2_penalty(params: np.ndarray, weight_slices) -> float:
+    """``sum(W**2)`` over the weight slices, accumulated slice by slice.
+
+    The accumulation order is scikit-learn's (one dot product per layer), so
+    loss curves agree with ``MLPClassifier`` to the last bit.
+    """
+    total = 0
+    for block in weight_slices:
+        w = params[block]
+        total += np.dot(w, w)
+    return total
+
+
+def mask_of(n_params: int, weight_slices) -> np.ndarray:
+    """Boolean mask of length ``n_params``, True on ``weight_slices``."""
+    mask = np.zeros(n_params, dtype=bool)
+    for block in weight_slices:
+        mask[block] = True
+    return mask
+
+
+def sample_scale(x, sample_weight: np.ndarray | None) -> float:
+    """The divisor of the objective: the batch size or the weight sum."""
+    return x.shape[0] if sample_weight is None else sample_weight.sum()
 
 
 def forward_logits(coefs, intercepts, activation: str, x) -> np.ndarray:
@@ -33,7 +155,7 @@ def forward_logits(coefs, intercepts, activation: str, x) -> np.ndarray:
     return a
 
 
-class Workspace:
+class FeedForwardBuffers:
     """Preallocated forward/backward buffers for batches of up to ``n_rows``.
 
     Buffers are reused across batches; a smaller batch uses their leading rows.
@@ -54,6 +176,8 @@ class Workspace:
 class FeedForwardNetwork:
     """Fully connected network: hidden activation everywhere, output activation last.
 
+    Implements :class:`Network`.
+
     Parameters
     ----------
     layer_units : sequence of int
@@ -68,6 +192,7 @@ class FeedForwardNetwork:
         self.layer_units = tuple(int(u) for u in layer_units)
         self.activation = activation
         self.output = output
+        self.architecture = ("feed-forward", self.layer_units)
         sizes = list(zip(self.layer_units[:-1], self.layer_units[1:], strict=True))
         n_weights = sum(a * b for a, b in sizes)
         self.n_weights = n_weights
@@ -97,6 +222,14 @@ class FeedForwardNetwork:
             layer.bias(params)[...] = bias
         return params
 
+    def weight_slices(self) -> list[slice]:
+        """Each layer's weight matrix (biases are not penalised)."""
+        return [layer.weight_slice for layer in self.layers]
+
+    def weight_mask(self) -> np.ndarray:
+        """True on the weights, False on the biases."""
+        return mask_of(self.n_params, self.weight_slices())
+
     def unpack(self, params: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Lists of weight and bias views into ``params``."""
         return (
@@ -116,12 +249,8 @@ class FeedForwardNetwork:
         return flat.astype(dtype or flat.dtype, copy=False)
 
     def l2_penalty(self, params: np.ndarray) -> float:
-        """Sum of squared weights (biases excluded), accumulated layer by layer."""
-        total = 0
-        for layer in self.layers:
-            w = params[layer.weight_slice]
-            total += np.dot(w, w)
-        return total
+        """Sum of squared weights (biases excluded)."""
+        return l2_penalty(params, self.weight_slices())
 
     # -- passes ---------------------------------------------------------
     def logits(self, params: np.ndarray, x) -> np.ndarray:
@@ -145,12 +274,12 @@ class FeedForwardNetwork:
         value, _ = loss(
             y, z, self.output, sample_weight, need_delta=False, **(loss_params or {})
         )
-        scale = x.shape[0] if sample_weight is None else sample_weight.sum()
+        scale = sample_scale(x, sample_weight)
         return value + (0.5 * alpha) * self.l2_penalty(params) / scale
 
-    def workspace(self, n_rows: int, dtype) -> Workspace:
+    def buffers(self, n_rows: int, dtype) -> FeedForwardBuffers:
         """Buffers for batches of up to ``n_rows`` samples."""
-        return Workspace(self.layer_units, n_rows, dtype)
+        return FeedForwardBuffers(self.layer_units, n_rows, dtype)
 
     def loss_grad(
         self,
@@ -162,18 +291,18 @@ class FeedForwardNetwork:
         *,
         sample_weight: np.ndarray | None = None,
         alpha: float = 0.0,
-        workspace: Workspace | None = None,
         loss_params: dict | None = None,
+        buffers: FeedForwardBuffers | None = None,
     ) -> float:
         """Loss (weighted mean plus L2) of one batch; its gradient goes into ``grad``.
 
-        The L2 term is ``alpha / 2 * sum(W**2) / sum(sample_weight)``, as in
-        scikit-learn, so that mini-batch and full-batch objectives agree.
+        After the call, ``buffers.outputs[-1][:n]`` holds what the loss left
+        in the logits buffer (the activated outputs for ``squared_error``).
         """
         n = x.shape[0]
-        if workspace is None or workspace.n_rows < n:
-            workspace = self.workspace(n, grad.dtype)
-        outputs = [buf[:n] for buf in workspace.outputs]
+        if buffers is None or buffers.n_rows < n:
+            buffers = self.buffers(n, grad.dtype)
+        outputs = [buf[:n] for buf in buffers.outputs]
         hidden = ACTIVATIONS[self.activation]
         last = len(self.layers) - 1
         a = x
@@ -184,7 +313,7 @@ class FeedForwardNetwork:
         value, delta = loss(
             y, outputs[last], self.output, sample_weight, **(loss_params or {})
         )
-        scale = n if sample_weight is None else sample_weight.sum()
+        scale = sample_scale(x, sample_weight)
         value += (0.5 * alpha) * self.l2_penalty(params) / scale
 
         derivative = DERIVATIVES[self.activation]
@@ -193,7 +322,7 @@ class FeedForwardNetwork:
             layer = self.layers[i]
             layer.backward(params, layer_input, delta, grad, alpha=alpha, scale=scale)
             if i > 0:
-                delta = layer.input_delta(params, delta, workspace.deltas[i - 1][:n])
+                delta = layer.input_delta(params, delta, buffers.deltas[i - 1][:n])
                 derivative(outputs[i - 1], delta)
         return value
 
@@ -207,8 +336,15 @@ def _take_rows(x, rows, buffer):
     return np.take(x, rows, axis=0, out=buffer[: len(rows)])
 
 
+def _row_buffer(x, batch_size: int):
+    """A buffer for ``batch_size`` gathered rows of ``x`` (any trailing shape)."""
+    if x is None or sp.issparse(x):
+        return None
+    return np.empty((batch_size, *x.shape[1:]), dtype=x.dtype)
+
+
 def batch_objective(
-    network: FeedForwardNetwork,
+    network: Network,
     x,
     y: np.ndarray,
     loss: Callable,
@@ -217,23 +353,18 @@ def batch_objective(
     alpha: float = 0.0,
     batch_size: int,
     loss_params: dict | None = None,
-) -> Callable[[np.ndarray, slice | np.ndarray, np.ndarray], float]:
+) -> Objective:
     """``objective(params, rows, grad) -> loss`` over batches of ``(x, y)``.
 
-    Gathered rows go into preallocated buffers; nothing in ``x`` or ``y`` is
-    written.
+    Serves any :class:`Network`: ``x`` may be a 2-D array (or a sparse
+    matrix) of feature rows or a 3-D array of sequences; rows are gathered
+    along the first axis into preallocated buffers, and nothing in ``x``,
+    ``y`` or ``sample_weight`` is written.
     """
-    dtype = x.dtype
-    workspace = network.workspace(batch_size, dtype)
-    x_buf = (
-        None if sp.issparse(x) else np.empty((batch_size, x.shape[1]), dtype=x.dtype)
-    )
-    y_buf = np.empty((batch_size, y.shape[1]), dtype=y.dtype)
-    w_buf = (
-        None
-        if sample_weight is None
-        else np.empty(batch_size, dtype=sample_weight.dtype)
-    )
+    buffers = network.buffers(batch_size, x.dtype)
+    x_buf = _row_buffer(x, batch_size)
+    y_buf = _row_buffer(y, batch_size)
+    w_buf = _row_buffer(sample_weight, batch_size)
 
     def objective(params, rows, grad):
         return network.loss_grad(
@@ -244,8 +375,8 @@ def batch_objective(
             loss,
             sample_weight=_take_rows(sample_weight, rows, w_buf),
             alpha=alpha,
-            workspace=workspace,
             loss_params=loss_params,
+            buffers=buffers,
         )
 
     return objective

@@ -142,7 +142,7 @@ class _Evaluator:
     def __init__(self, network: FeedForwardNetwork, x, y, alpha: float):
         self.network, self.x, self.y, self.alpha = network, x, y, alpha
         self.n = x.shape[0]
-        self.workspace = network.workspace(self.n, y.dtype)
+        self.buffers = network.buffers(self.n, y.dtype)
 
     def __call__(self, params):
         grad = np.empty_like(params)
@@ -153,11 +153,11 @@ class _Evaluator:
             grad,
             LOSSES["squared_error"],
             alpha=self.alpha,
-            workspace=self.workspace,
+            buffers=self.buffers,
         )
         # squared_error leaves the activated outputs in the logits buffer; the
         # view is valid until the next call.
-        return mean_error, grad, self.workspace.outputs[-1]
+        return mean_error, grad, self.buffers.outputs[-1]
 
 
 def _layer_masks(network: FeedForwardNetwork) -> list[np.ndarray]:

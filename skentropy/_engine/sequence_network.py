@@ -1,9 +1,20 @@
-"""An LSTM followed by a dense output layer read at the last time step.
+"""Sequence networks: an LSTM layer and a dense output layer.
 
-Flat parameter layout: the LSTM block, then the output weights, then the
-output biases. The loss sees the output-layer logits of the last step, so
-any loss of the ``LOSSES`` table (cross entropy with a softmax, squared
-error or error entropy with a logistic output) trains the whole stack.
+:class:`SequenceNetwork` implements :class:`~.network.Network`. The dense
+head reads the LSTM's hidden state either at the last step
+(``readout="last"``: sequence classification, one output row per sequence)
+or at every step (``readout="every"``: per-step prediction, such as the
+next symbol of a Reber string; one output row per step).
+
+Flat parameter layout: the LSTM block ``[W_x; W_h; b]`` (see
+:class:`~.lstm.LSTM`), then the output weights (row-major), then the output
+biases. L2 penalises ``W_x``, ``W_h`` and the output weights.
+
+Stacked parameters: an array of shape (R, P) holds R networks of the same
+architecture that run in lockstep on one shared batch (the LSTM and Dense
+layers vectorise over the leading axis); logits gain a leading R axis and
+the objective is evaluated network by network. :mod:`.lockstep` trains such
+stacks.
 """
 
 from collections.abc import Callable
@@ -12,12 +23,74 @@ import numpy as np
 
 from .layers import Dense
 from .lstm import LSTM, LSTMCache
+from .network import l2_penalty, mask_of
 
-__all__ = ["SequenceClassifierNetwork"]
+__all__ = ["SequenceBuffers", "SequenceNetwork"]
+
+READOUTS = ("last", "every")
 
 
-class SequenceClassifierNetwork:
-    """LSTM(n_inputs -> hidden) + Dense(hidden -> n_outputs) on ``h_T``.
+class _Pass:
+    """Buffers of the passes over batches of one shape (see SequenceBuffers)."""
+
+    def __init__(self, cache: LSTMCache):
+        self.cache = cache
+        self.hidden = None  # the head's input of the last forward pass
+        self.rows = None  # every step, one network: h_t as contiguous rows
+        self.z = None  # logits, in the loss's row layout
+        self.grad_hidden = None  # dL/dh from the head
+
+
+class SequenceBuffers:
+    """Reusable forward/backward buffers of a :class:`SequenceNetwork`.
+
+    Made by :meth:`SequenceNetwork.buffers`. The LSTM's buffers depend on the
+    exact batch shape (sequences, steps, stacked networks), so one set is
+    kept per shape met, created on first use: a mini-batch loop holds two
+    (the batch size and the shorter last batch), online training on
+    sequences of varying length one per length. :meth:`SequenceNetwork.backward`
+    uses the set of the last :meth:`SequenceNetwork.forward` pass.
+
+    Parameters
+    ----------
+    n_rows : int
+        Largest number of sequences per batch expected (informative: sets
+        are made per shape).
+    dtype : dtype
+        Dtype of the parameters.
+
+    Attributes
+    ----------
+    passes : dict
+        ``(n, steps, models, dtype) -> buffers`` of that batch shape.
+    """
+
+    def __init__(self, n_rows: int, dtype):
+        self.n_rows = int(n_rows)
+        self.dtype = np.dtype(dtype)
+        self.passes: dict = {}
+        self.current: _Pass | None = None
+
+
+class SequenceNetwork:
+    """LSTM(n_inputs -> hidden) + Dense(hidden -> n_outputs), read last or every step.
+
+    Implements :class:`~.network.Network`. Inputs are sequences ``x`` of
+    shape (n, T, n_inputs).
+
+    With ``readout="last"`` the head reads ``h_T``: logits (n, n_outputs),
+    targets ``y`` (n, n_outputs), ``sample_weight`` (n,), and the objective
+    is the sample-weighted mean loss over the sequences plus
+    ``alpha / 2 |W|^2 / sum(sample_weight)``.
+
+    With ``readout="every"`` the head reads every ``h_t``: logits (n, T,
+    n_outputs), targets (n, T, n_outputs), and the loss sees the n*T steps
+    as rows (sequence-major). ``sample_weight`` is then either (n,), a
+    weight per sequence, or (n, T), a weight per step: the sequence's
+    weight times a step mask, zero on padded steps, which then contribute
+    nothing to the value or the gradient. The objective is the weighted
+    mean over the steps plus ``alpha / 2 |W|^2 / sum(step weights)``.
+    Gradients flow from every step through BPTT.
 
     Parameters
     ----------
@@ -31,21 +104,51 @@ class SequenceClassifierNetwork:
         Output activation (``"softmax"`` or ``"logistic"``), applied by the loss.
     forget_gate : bool, default=True
         Modern cell, or the 1997 cell without forget gate.
+    readout : {"last", "every"}, default="last"
+        Steps the dense head reads.
+
+    Attributes
+    ----------
+    lstm : LSTM
+        The recurrent layer (block at the start of the flat vector).
+    dense : Dense
+        The output layer.
+    n_params : int
+        Length of the flat parameter vector.
+    architecture : tuple
+        ``("lstm", n_inputs, hidden, n_outputs, forget_gate, readout)``.
     """
 
-    def __init__(self, n_inputs, hidden, n_outputs, output, forget_gate=True):
+    def __init__(
+        self,
+        n_inputs: int,
+        hidden: int,
+        n_outputs: int,
+        output: str,
+        forget_gate: bool = True,
+        readout: str = "last",
+    ):
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
         self.lstm = LSTM(n_inputs, hidden, offset=0, forget_gate=forget_gate)
         start = self.lstm.n_params
         self.dense = Dense(hidden, n_outputs, start, start + hidden * n_outputs)
         self.n_params = start + hidden * n_outputs + n_outputs
         self.output = output
         self.n_outputs = n_outputs
-        # Buffers of the last pass, reused while the batch shape repeats
-        # (online training would otherwise allocate them for every sequence).
-        self._cache = None
+        self.readout = readout
+        self.architecture = (
+            "lstm",
+            int(n_inputs),
+            int(hidden),
+            int(n_outputs),
+            bool(forget_gate),
+            readout,
+        )
 
+    # -- parameters -----------------------------------------------------
     def init_params(self, rng: np.random.RandomState, dtype) -> np.ndarray:
-        """LSTM weights as PyTorch draws them; output layer Glorot-uniform."""
+        """LSTM weights as PyTorch draws them; output layer Glorot-uniform, bias 0."""
         params = np.zeros(self.n_params, dtype=dtype)
         self.lstm.init_params(params, rng)
         fan_in, fan_out = self.dense.fan_in, self.dense.fan_out
@@ -53,17 +156,204 @@ class SequenceClassifierNetwork:
         self.dense.weight(params)[...] = rng.uniform(-bound, bound, (fan_in, fan_out))
         return params
 
+    def weight_slices(self) -> list[slice]:
+        """``W_x``, ``W_h`` and the output weights (biases are not penalised)."""
+        return [
+            self.lstm.input_slice,
+            self.lstm.recurrent_slice,
+            self.dense.weight_slice,
+        ]
+
     def weight_mask(self) -> np.ndarray:
-        """Which flat entries are weights (penalised by L2), not biases."""
-        mask = np.ones(self.n_params, dtype=bool)
-        mask[self.lstm.bias_slice] = False
-        mask[self.dense.bias_slice] = False
-        return mask
+        """True on the weights, False on the biases."""
+        return mask_of(self.n_params, self.weight_slices())
+
+    def l2_penalty(self, params: np.ndarray) -> float | np.ndarray:
+        """``sum(W**2)`` over the weights; one per network for stacked params."""
+        if params.ndim == 1:
+            return l2_penalty(params, self.weight_slices())
+        total = 0
+        for block in self.weight_slices():
+            w = params[..., block]
+            total = total + np.einsum("...k,...k->...", w, w)
+        return total
+
+    def buffers(self, n_rows: int, dtype) -> SequenceBuffers:
+        """Reusable buffers for batches of up to ``n_rows`` sequences."""
+        return SequenceBuffers(n_rows, dtype)
+
+    # -- passes ---------------------------------------------------------
+    def forward(
+        self, params: np.ndarray, x: np.ndarray, buffers: SequenceBuffers
+    ) -> np.ndarray:
+        """Logits of ``x`` in the loss's row layout, kept in ``buffers``.
+
+        Parameters
+        ----------
+        params : ndarray of shape (P,) or (R, P)
+            Flat parameters, or R stacked networks.
+        x : ndarray of shape (n, T, n_inputs)
+            The sequences (shared by stacked networks).
+        buffers : SequenceBuffers
+            Where the pass is kept for :meth:`backward`.
+
+        Returns
+        -------
+        z : ndarray
+            (n, n_outputs) for ``readout="last"``, (n*T, n_outputs) for
+            ``"every"`` (rows sequence-major); a leading R axis when
+            stacked. A view of ``buffers``, valid until the next pass over
+            a batch of the same shape; the loss may overwrite it.
+        """
+        models = params.shape[:-1]
+        n, steps = x.shape[:2]
+        key = (n, steps, models, params.dtype)
+        state = buffers.passes.get(key)
+        cache = self.lstm.forward(params, x, None if state is None else state.cache)
+        if state is None:
+            state = buffers.passes[key] = _Pass(cache)
+        buffers.current = state
+        outputs = cache.outputs  # (n, (R,) T, hidden)
+        if self.readout == "last":
+            hidden = outputs[..., -1, :]
+            if models:
+                hidden = hidden.swapaxes(0, 1)  # (R, n, hidden)
+        elif models:
+            # A view for one sequence (online training), a copy otherwise.
+            hidden = outputs.swapaxes(0, 1).reshape(*models, n * steps, -1)
+        else:
+            if state.rows is None:
+                state.rows = np.empty((n * steps, outputs.shape[-1]), params.dtype)
+            hidden = state.rows
+            np.copyto(hidden.reshape(outputs.shape), outputs)
+        if state.z is None:
+            shape = (*hidden.shape[:-1], self.n_outputs)
+            state.z = np.empty(shape, dtype=params.dtype)
+            # h_T keeps its (column-major) layout, every step is row-major.
+            state.grad_hidden = (
+                np.empty_like(hidden)
+                if self.readout == "last"
+                else np.empty(hidden.shape, dtype=params.dtype)
+            )
+        state.hidden = hidden
+        return self.dense.forward(params, hidden, out=state.z)
+
+    def backward(
+        self,
+        params: np.ndarray,
+        delta: np.ndarray,
+        grad: np.ndarray,
+        buffers: SequenceBuffers,
+        *,
+        alpha: float = 0.0,
+        scale: float = 1.0,
+    ) -> None:
+        """Gradient of the last :meth:`forward` pass into ``grad``.
+
+        Parameters
+        ----------
+        params : ndarray of shape (P,) or (R, P)
+            The parameters of the forward pass.
+        delta : ndarray, shaped like the logits of :meth:`forward`
+            dL/dz, summed (not averaged) over the rows, as the losses
+            return it.
+        grad : ndarray, shaped like ``params``
+            Receives ``(dL/dparams + alpha W) / scale`` (``alpha W`` on
+            the weights of :meth:`weight_slices` only).
+        buffers : SequenceBuffers
+            The buffers of the forward pass.
+        alpha : float, default=0.0
+            L2 coefficient.
+        scale : float, default=1.0
+            Divisor of the gradient (the sample weight sum of a mean loss).
+        """
+        state = buffers.current
+        models = params.shape[:-1]
+        self.dense.backward(params, state.hidden, delta, grad, alpha=alpha, scale=scale)
+        grad_hidden = self.dense.input_delta(params, delta, out=state.grad_hidden)
+        # Back to the layout of the LSTM's outputs: (n, (R,) [T,] hidden).
+        if self.readout == "every":
+            n, steps = state.cache.outputs.shape[0], state.cache.outputs.shape[-2]
+            grad_hidden = grad_hidden.reshape(*models, n, steps, -1)
+        if models:
+            grad_hidden = grad_hidden.swapaxes(0, 1)
+        self.lstm.backward(
+            params,
+            state.cache,
+            grad_hidden,
+            grad,
+            alpha=alpha,
+            scale=scale,
+            input_grad=False,
+        )
 
     def logits(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """Output pre-activations at the last step, shape (n, n_outputs)."""
-        self._cache = self.lstm.forward(params, x, self._cache)
-        return self.dense.forward(params, self._cache.outputs[:, -1])
+        """Output pre-activations for ``x`` (fresh arrays, nothing cached).
+
+        Returns
+        -------
+        z : ndarray
+            (n, n_outputs) for ``readout="last"``, (n, T, n_outputs) for
+            ``"every"``; a leading R axis for stacked parameters (R, P).
+        """
+        z = self.forward(params, x, self.buffers(x.shape[0], params.dtype))
+        if self.readout == "every":
+            z = z.reshape(*params.shape[:-1], *x.shape[:2], self.n_outputs)
+        return z
+
+    def _rows(self, x, y, sample_weight):
+        """Targets and weights as the loss's rows, and the objective's divisor."""
+        n = x.shape[0]
+        if self.readout == "last":
+            weight = sample_weight
+            rows = n
+        else:
+            rows = n * x.shape[1]
+            y = y.reshape(rows, self.n_outputs)
+            if sample_weight is None:
+                weight = None
+            elif sample_weight.ndim == 1:
+                weight = np.repeat(sample_weight, x.shape[1])
+            else:
+                weight = sample_weight.reshape(rows)
+        # float(): a float32 sum would turn 1 / scale into float32 arithmetic.
+        scale = rows if weight is None else float(weight.sum())
+        return y, weight, scale
+
+    def _objective(self, z, y, weight, loss, loss_params, models, need_delta):
+        """Loss value(s) and dL/dz, network by network when stacked."""
+        params = loss_params or {}
+        if not models:
+            return loss(y, z, self.output, weight, need_delta=need_delta, **params)
+        values = np.empty(models)
+        delta = np.empty_like(z) if need_delta else None
+        for r in np.ndindex(models):
+            values[r], d = loss(
+                y, z[r], self.output, weight, need_delta=need_delta, **params
+            )
+            if need_delta:
+                delta[r] = d
+        return values, delta
+
+    def loss_value(
+        self,
+        params: np.ndarray,
+        x: np.ndarray,
+        y: np.ndarray,
+        loss: Callable,
+        *,
+        sample_weight: np.ndarray | None = None,
+        alpha: float = 0.0,
+        loss_params: dict | None = None,
+    ) -> float | np.ndarray:
+        """The objective of :meth:`loss_grad` without the backward pass."""
+        models = params.shape[:-1]
+        z = self.forward(params, x, self.buffers(x.shape[0], params.dtype))
+        y, weight, scale = self._rows(x, y, sample_weight)
+        value, _ = self._objective(z, y, weight, loss, loss_params, models, False)
+        if alpha:
+            value += 0.5 * alpha * self.l2_penalty(params) / scale
+        return value
 
     def loss_grad(
         self,
@@ -76,43 +366,44 @@ class SequenceClassifierNetwork:
         sample_weight: np.ndarray | None = None,
         alpha: float = 0.0,
         loss_params: dict | None = None,
-        cache: LSTMCache | None = None,
-        weight_mask: np.ndarray | None = None,
-    ) -> float:
-        """Batch loss (weighted mean + L2 term); its gradient goes into ``grad``.
+        buffers: SequenceBuffers | None = None,
+    ) -> float | np.ndarray:
+        """Objective of one batch (weighted mean loss plus L2); gradient into ``grad``.
 
-        The L2 term is ``alpha/2 |W|^2 / sum w`` over weights, not biases.
+        Parameters
+        ----------
+        params : ndarray of shape (P,) or (R, P)
+            Flat parameters, or R stacked networks (then every network's
+            objective is returned, and its gradient goes into its row).
+        x : ndarray of shape (n, T, n_inputs)
+            Sequences.
+        y : ndarray of shape (n, n_outputs) or (n, T, n_outputs)
+            Targets of the last step or of every step (``readout``).
+        grad : ndarray, shaped like ``params``
+            Receives the gradient.
+        loss : callable
+            An entry of ``LOSSES``.
+        sample_weight : ndarray of shape (n,) or (n, T), default=None
+            Sequence weights; per-step weights (a step mask) with
+            ``readout="every"``.
+        alpha : float, default=0.0
+            L2 coefficient.
+        loss_params : dict, default=None
+            Keyword arguments of the loss.
+        buffers : SequenceBuffers, default=None
+            Reusable buffers (made for this call when None).
+
+        Returns
+        -------
+        value : float, or ndarray of shape (R,) when stacked
         """
-        n = x.shape[0]
-        cache = self.lstm.forward(params, x, self._cache if cache is None else cache)
-        self._cache = cache
-        last = cache.outputs[:, -1]
-        z = self.dense.forward(params, last)
-        value, delta = loss(y, z, self.output, sample_weight, **(loss_params or {}))
-        scale = n if sample_weight is None else float(sample_weight.sum())
-        self.dense.backward(params, last, delta, grad, scale=scale)
-        # The loss reads h_T only: pass dL/dh_T alone.
-        grad_last = self.dense.input_delta(params, delta, out=np.empty_like(last))
-        self.lstm.backward(
-            params, cache, grad_last, grad, scale=scale, input_grad=False
-        )
+        if buffers is None:
+            buffers = self.buffers(x.shape[0], params.dtype)
+        models = params.shape[:-1]
+        z = self.forward(params, x, buffers)
+        y, weight, scale = self._rows(x, y, sample_weight)
+        value, delta = self._objective(z, y, weight, loss, loss_params, models, True)
         if alpha:
-            mask = self.weight_mask() if weight_mask is None else weight_mask
-            weights = params[mask]
-            value += 0.5 * alpha * float(weights @ weights) / scale
-            grad[mask] += (alpha / scale) * weights
-        return value
-
-    def loss_value(
-        self, params, x, y, loss, *, sample_weight=None, alpha=0.0, loss_params=None
-    ):
-        """The objective of :meth:`loss_grad` without the backward pass."""
-        z = self.logits(params, x)
-        value, _ = loss(
-            y, z, self.output, sample_weight, need_delta=False, **(loss_params or {})
-        )
-        scale = x.shape[0] if sample_weight is None else float(sample_weight.sum())
-        if alpha:
-            weights = params[self.weight_mask()]
-            value += 0.5 * alpha * float(weights @ weights) / scale
+            value += 0.5 * alpha * self.l2_penalty(params) / scale
+        self.backward(params, delta, grad, buffers, alpha=alpha, scale=scale)
         return value

@@ -35,6 +35,47 @@ def test_gradients_by_finite_differences(forget_gate, last_step_only):
     assert_gradient_close(numerical_gradient(lambda xx: loss(params, xx), x), dx)
 
 
+@pytest.mark.parametrize("forget_gate", [True, False])
+def test_alpha_adds_l2_on_the_weights_before_the_scale(forget_gate):
+    # (dL/dM + alpha [W_x; W_h; 0]) / scale: the bias is not penalised.
+    layer, params, x, weights = _setup(forget_gate)
+    alpha, scale = 0.3, 2.5
+
+    def loss(p):
+        w = np.concatenate([p[layer.input_slice], p[layer.recurrent_slice]])
+        value = float((layer.forward(p, x).outputs * weights).sum())
+        return (value + 0.5 * alpha * w @ w) / scale
+
+    grad = np.zeros_like(params)
+    layer.backward(
+        params, layer.forward(params, x), weights, grad, alpha=alpha, scale=scale
+    )
+    assert_gradient_close(numerical_gradient(loss, params)[2:], grad[2:])
+    # Stacked networks get the same term, each from its own weights.
+    stacked = np.stack([params, params * 0.5])
+    grad_stacked = np.zeros_like(stacked)
+    cache = layer.forward(stacked, x)
+    upstream = np.repeat(weights[:, None], 2, axis=1)
+    layer.backward(
+        stacked,
+        cache,
+        upstream,
+        grad_stacked,
+        alpha=alpha,
+        scale=scale,
+        input_grad=False,
+    )
+    for r in range(2):
+        single = np.zeros_like(params)
+        one = layer.forward(stacked[r], x)
+        layer.backward(
+            stacked[r], one, weights, single, alpha=alpha, scale=scale, input_grad=False
+        )
+        np.testing.assert_allclose(
+            grad_stacked[r, 2:], single[2:], rtol=1e-10, atol=1e-13
+        )
+
+
 def test_scale_divides_weight_gradients_and_input_grad_is_optional():
     layer, params, x, weights = _setup(True)
     g1, g2 = np.zeros_like(params), np.zeros_like(params)

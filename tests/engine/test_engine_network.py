@@ -309,11 +309,11 @@ def test_fortran_ordered_and_sparse_inputs_give_the_same_gradient():
         np.testing.assert_allclose(grad, reference, rtol=1e-12, atol=1e-15)
 
 
-def test_a_larger_workspace_serves_smaller_batches():
+def test_larger_buffers_serve_smaller_batches():
     net, params = make_network("tanh", "logistic", 2)
     x, y, sw = make_data("logistic", 2, seed=8)
     loss = LOSSES["min_ent"]
-    workspace = net.workspace(20, np.float64)
+    buffers = net.buffers(20, np.float64)
     for n in (7, 3, 5):
         fresh, reused = np.empty(net.n_params), np.empty(net.n_params)
         v1 = net.loss_grad(params, x[:n], y[:n], fresh, loss, sample_weight=sw[:n])
@@ -324,7 +324,7 @@ def test_a_larger_workspace_serves_smaller_batches():
             reused,
             loss,
             sample_weight=sw[:n],
-            workspace=workspace,
+            buffers=buffers,
         )
         assert v1 == v2
         np.testing.assert_array_equal(reused, fresh)

@@ -4,19 +4,18 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._base import check_hidden_layer_sizes, warn_divergence, warn_max_iter
-from ._engine import FeedForwardNetwork, forward_logits, output_values
-from ._engine.overshoot import fit_overshoot
+from ._base import BaseNetworkEstimator, check_hidden_layer_sizes, store_init_params
+from ._engine import FeedForwardNetwork, fit_overshoot, forward_logits, output_values
 
 __all__ = ["EOMRegressor"]
 
 
-class EOMRegressor(RegressorMixin, BaseEstimator):
+class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
     """Sigmoid feed-forward regressor trained by backprop with overshoot elimination.
 
     Full-batch gradient descent on the squared error ``1/2 sum (O - D)^2`` of
@@ -209,20 +208,7 @@ class EOMRegressor(RegressorMixin, BaseEstimator):
         warm_start=False,
         record_outputs=False,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.overshoot = overshoot
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.gradient_tol = gradient_tol
-        self.max_corrections = max_corrections
-        self.target_range = target_range
-        self.alpha = alpha
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.record_outputs = record_outputs
+        store_init_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -242,7 +228,7 @@ class EOMRegressor(RegressorMixin, BaseEstimator):
         """
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         low, high = self._check_target_range()
-        first_pass = not (self.warm_start and hasattr(self, "coefs_"))
+        first_pass = self._is_first_pass(incremental=False)
         X, y = validate_data(
             self,
             X,
@@ -273,13 +259,9 @@ class EOMRegressor(RegressorMixin, BaseEstimator):
                 self.target_min_ = Y.min(axis=0)
                 self.target_max_ = Y.max(axis=0)
         else:
-            shapes = [c.shape for c in self.coefs_]
-            if shapes != [(lay.fan_in, lay.fan_out) for lay in network.layers]:
-                raise ValueError(
-                    "warm_start needs the same network as the previous fit; fitted "
-                    f"weight shapes are {shapes}."
-                )
+            self._check_same_network(network)
             params = network.pack(self.coefs_, self.intercepts_, X.dtype)
+        self._network_architecture = network.architecture
 
         result = fit_overshoot(
             network,
@@ -297,11 +279,9 @@ class EOMRegressor(RegressorMixin, BaseEstimator):
             verbose=bool(self.verbose),
         )
         if result.diverged_iter is not None:
-            warn_divergence(
-                type(self).__name__, result.diverged_iter, self.learning_rate_init
-            )
+            self._warn_divergence(result.diverged_iter, unit="iteration")
         elif not result.reached_tol and result.n_iter == self.max_iter:
-            warn_max_iter(self.max_iter, f"{type(self).__name__} (tol={self.tol:g})")
+            self._warn_max_iter(f"{type(self).__name__} (tol={self.tol:g})")
 
         self.coefs_, self.intercepts_ = network.unpack(params)
         self.n_outputs_ = Y.shape[1]

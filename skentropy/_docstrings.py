@@ -1,0 +1,89 @@
+"""Docstring fragments shared by the estimators (one text, many classes).
+
+A class docstring names a fragment by a placeholder line such as
+``    {training_parameters}``; :func:`fill_doc` replaces it with the fragment,
+indented as the placeholder is. Only exact placeholders are replaced, so
+the braces of ``{"sgd", "adam"}`` in the rest of a docstring are safe.
+"""
+
+import textwrap
+
+__all__ = ["fill_doc"]
+
+_FRAGMENTS = {
+    # The training parameters of BaseStochasticEstimator whose defaults
+    # every subclass shares (MLPClassifier's names, defaults and meanings).
+    "training_parameters": """\
+learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+    Step-size schedule of ``solver="sgd"``: ``invscaling`` divides by
+    ``t^power_t``, ``adaptive`` by 5 whenever ``n_iter_no_change`` epochs
+    fail to improve.
+power_t : float, default=0.5
+    Exponent of the ``invscaling`` schedule.
+max_iter : int, default=200
+    Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
+shuffle : bool, default=True
+    Shuffle the samples every epoch (stochastic solvers).
+random_state : int, RandomState instance or None, default=None
+    Seeds the weight initialisation, the validation split and shuffling.
+    An int gives the same result, bit for bit, on every fit.
+tol : float, default=1e-4
+    Improvement below which an epoch counts as no improvement; for
+    L-BFGS the projected-gradient tolerance.
+verbose : bool, default=False
+    Print the loss of every epoch.
+warm_start : bool, default=False
+    Start the next ``fit`` from the current weights (the network must be
+    the same).
+momentum : float, default=0.9
+    Momentum of ``sgd``.
+nesterovs_momentum : bool, default=True
+    Use Nesterov's momentum in ``sgd``.
+early_stopping : bool, default=False
+    Hold out ``validation_fraction`` of the training data (stratified as
+    in MLPClassifier), stop when its accuracy stops improving and restore
+    the best weights. Stochastic solvers only.
+validation_fraction : float, default=0.1
+    Fraction of the training data held out for early stopping.
+beta_1 : float, default=0.9
+    Decay rate of Adam's first-moment estimate.
+beta_2 : float, default=0.999
+    Decay rate of Adam's second-moment estimate.
+epsilon : float, default=1e-8
+    Numerical-stability term of Adam.
+n_iter_no_change : int or np.inf, default=10
+    Epochs without ``tol`` improvement before stopping (``np.inf``:
+    never stop early).""",
+    # The history attributes BaseStochasticEstimator writes.
+    "training_attributes": """\
+loss_ : float
+    Training loss of the last epoch (or of the L-BFGS solution).
+best_loss_ : float or None
+    Lowest training loss; None when early stopping is on.
+loss_curve_ : list of float
+    Training loss per epoch (per L-BFGS iteration for ``lbfgs``).
+validation_scores_ : list of float or None
+    Validation accuracy per epoch when early stopping is on.
+validation_loss_curve_ : list of float or None
+    Validation loss (same objective as ``loss_curve_``) per epoch when
+    early stopping is on.
+best_validation_score_ : float or None
+    Best validation accuracy when early stopping is on.
+t_ : int
+    Number of training samples seen by the stochastic solver.
+n_iter_ : int
+    Number of epochs (or L-BFGS iterations) run by the last call.""",
+}
+
+
+def fill_doc(cls):
+    """Class decorator: replace the fragment placeholders of ``cls.__doc__``."""
+    doc = cls.__doc__
+    for name, text in _FRAGMENTS.items():
+        placeholder = "{" + name + "}"
+        for line in doc.splitlines():
+            if line.strip() == placeholder:
+                indent = line[: len(line) - len(line.lstrip())]
+                doc = doc.replace(line, textwrap.indent(text, indent))
+    cls.__doc__ = doc
+    return cls
