@@ -297,17 +297,7 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
             optimizer.load_state(self._optimizer_state)
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
-        loss, loss_params = self._loss()
-        objective = batch_objective(
-            network,
-            X,
-            Y,
-            loss,
-            sample_weight=sample_weight,
-            alpha=self.alpha,
-            batch_size=batch_size,
-            loss_params=loss_params,
-        )
+        objective = self._objective(network, X, Y, sample_weight, batch_size)
         result = fit_stochastic(
             objective,
             params,
@@ -335,18 +325,22 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
             self._warn_max_iter()
         self._optimizer_state = optimizer.state()
 
-    def _fit_lbfgs(self, network, params, X, Y, sample_weight, history):
+    def _objective(self, network, X, Y, sample_weight, batch_size):
+        """The engine's batch objective of this estimator's loss and L2 term."""
         loss, loss_params = self._loss()
-        objective = batch_objective(
+        return batch_objective(
             network,
             X,
             Y,
             loss,
             sample_weight=sample_weight,
             alpha=self.alpha,
-            batch_size=X.shape[0],
+            batch_size=batch_size,
             loss_params=loss_params,
         )
+
+    def _fit_lbfgs(self, network, params, X, Y, sample_weight, history):
+        objective = self._objective(network, X, Y, sample_weight, X.shape[0])
         rows = slice(0, X.shape[0])
         grad = np.empty(network.n_params, dtype=X.dtype)
 

@@ -47,19 +47,12 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
     defaults instead run longer so that the estimator is a useful regressor
     out of the box.
 
-    **Where EOM helps and where it does not** (measured): on a single
-    pattern EOM keeps every output on its side of the target (crossings
-    stay below 1e-4 where plain backprop crosses every output by up to
-    0.2) and reaches the target error in fewer iterations. On many noisy
-    patterns an output's mean error sits near zero once the fit is close
-    (or from the start), every plain step crosses it, and each crossing
-    costs up to ``2 * max_corrections`` extra forward/backward passes and
-    pulls the step back: on scikit-learn's 200-sample regression check EOM
-    reaches R^2 0.09 against 0.80 for plain backprop, and on 200
-    radiative-transfer patterns x 58 outputs 0.66 against 0.98. Hence the
-    default ``overshoot="ignore"``, and ``poor_score`` in the estimator
-    tags when ``overshoot="eliminate"``. Single-output fits of smooth
-    targets work well with EOM (R^2 0.98 on a radiative-transfer channel).
+    On one pattern EOM keeps every output on its side of the target and
+    needs fewer iterations than plain backprop; on many noisy patterns the
+    averaged overshoot definition stalls training (hence the default
+    ``overshoot="ignore"`` and the ``poor_score`` tag of ``"eliminate"``):
+    ``benchmarks/eom_paper.py`` and ``examples/plot_eom_overshoot.py``
+    measure both.
 
     Parameters
     ----------
@@ -71,7 +64,7 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
     overshoot : {"eliminate", "ignore"}, default="ignore"
         ``"eliminate"``: EOM. ``"ignore"``: traditional backprop, the
         default because EOM's overshoot definition stalls training on noisy
-        many-sample data (see below).
+        many-sample data (see above).
     learning_rate_init : float, default=2.0
         Step size of the gradient step on the error averaged over samples
         (for a single pattern, the paper's E).
