@@ -4,7 +4,7 @@ What it measures
 ----------------
 For N = 10^3, 10^4, 10^5, 10^6 scalar errors, drawn from a standard normal
 and from a Student-t with 3 degrees of freedom (heavy tails), it times one
-call of ``skentropy._engine.information.error_entropy_and_grad`` (the loss
+call of ``skentropy._engine.error_entropy_and_grad`` (the loss
 ``-log V`` *and* its full gradient with respect to the N errors) for
 
 * ``exact`` float64: all pairs, blocked over rows (O(N^2)); only run up to
@@ -47,39 +47,26 @@ binned timings are still meaningful, the exact ones are not all there.
 """
 
 # isort: off
-# Pins BLAS/OpenMP to one thread, so it must come before numpy.
-from _common import cpu_model
+import _common as bench
 
+bench.pin_threads()  # BLAS/OpenMP on one thread: before numpy is imported
 # isort: on
-import argparse
-import gc
-import json
+# ruff: noqa: E402 (the imports below must come after pin_threads)
 import math
-import platform
 import statistics
-import sys
-import time
-from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
-import scipy
-from threadpoolctl import threadpool_info, threadpool_limits
 
-import skentropy
-from skentropy._engine.information import error_entropy_and_grad, silverman_width
-
-SKENTROPY_VERSION = getattr(skentropy, "__version__", "unknown")
-RESULTS_PATH = Path(__file__).resolve().parent / "results" / "bench_entropy.json"
+from skentropy._engine import error_entropy_and_grad, silverman_width
 
 SIZES = (10**3, 10**4, 10**5, 10**6)
 DISTRIBUTIONS = ("normal", "t3")
 EXACT_MAX = 30_000
-QUICK_EXACT_MAX = 1_000
 GRID_RATIO = 8.0
 FINE_GRID_RATIO = 64.0
 TARGET_N = 10**6
 TARGET_MS = 50.0
+QUICK = {"repeats": 2, "exact_max": 1_000}
 
 # (label, method, dtype)
 ESTIMATORS = (
@@ -98,18 +85,6 @@ def make_errors(distribution, n):
     raise ValueError(f"unknown distribution {distribution!r}")
 
 
-def time_call(errors, width, method, repeats):
-    """Median seconds of ``repeats`` calls (after one warm-up) and the result."""
-    result = error_entropy_and_grad(errors, width, method=method, grid_ratio=GRID_RATIO)
-    times = []
-    gc.collect()  # once: collecting before every call would also flush the caches
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        error_entropy_and_grad(errors, width, method=method, grid_ratio=GRID_RATIO)
-        times.append(time.perf_counter() - t0)
-    return times, result
-
-
 def relative_errors(result, reference):
     """Relative error of V and relative L2 error of the gradient."""
     loss, grad = result
@@ -122,17 +97,19 @@ def relative_errors(result, reference):
 
 def bench_one(distribution, n, exact_max, repeats):
     errors = make_errors(distribution, n)
-    t0 = time.perf_counter()
-    width = silverman_width(errors)
-    silverman_s = time.perf_counter() - t0
+    silverman_s, width = bench.time_call(silverman_width, errors, collect=False)
     rows = []
     results = {}
     for label, method, dtype in ESTIMATORS:
         if method == "exact" and n > exact_max:
             continue
         x = errors.astype(dtype)
-        times, result = time_call(x, width, method, repeats)
-        results[label] = result
+        times, results[label] = bench.repeat_times(
+            lambda x=x, m=method: error_entropy_and_grad(
+                x, width, method=m, grid_ratio=GRID_RATIO
+            ),
+            repeats,
+        )
         rows.append(
             {
                 "distribution": distribution,
@@ -168,62 +145,44 @@ def bench_one(distribution, n, exact_max, repeats):
     return rows
 
 
-def format_table(rows):
-    header = (
-        "| errors | N         | estimator  | median ms   | ns / error | "
-        "V rel err | grad rel err | vs    |"
-    )
-    rule = "|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|"
-    lines = [header, rule]
-    for r in rows:
-        lines.append(
-            f"| {r['distribution']:<6} "
-            f"| {r['n']:>9,} "
-            f"| {r['estimator']:<10} "
-            f"| {1e3 * r['median_s']:>11.3f} "
-            f"| {1e9 * r['median_s'] / r['n']:>10.1f} "
-            f"| {r['v_rel_err']:>9.1e} "
-            f"| {r['grad_rel_err']:>12.1e} "
-            f"| {r['reference']:<5} |"
-        )
-    return "\n".join(lines)
+def format_results(rows):
+    headers = ["errors", "N", "estimator", "median ms", "ns / error"]
+    headers += ["V rel err", "grad rel err", "vs"]
+    body = [
+        [
+            r["distribution"],
+            f"{r['n']:,}",
+            r["estimator"],
+            f"{1e3 * r['median_s']:.3f}",
+            f"{1e9 * r['median_s'] / r['n']:.1f}",
+            f"{r['v_rel_err']:.1e}",
+            f"{r['grad_rel_err']:.1e}",
+            r["reference"],
+        ]
+        for r in rows
+    ]
+    return bench.format_table(headers, body, "<><>>>><")
 
 
 def check_target(rows):
-    lines = [
-        f"Target: binned V + gradient under {TARGET_MS:.0f} ms at "
-        f"N = {TARGET_N:,} (1 thread)."
-    ]
+    """The target table: binned V + gradient under TARGET_MS at TARGET_N."""
     hits = [r for r in rows if r["method"] == "binned" and r["n"] == TARGET_N]
-    if not hits:
-        lines.append("  (N = 10^6 not benchmarked in this run: no verdict.)")
-        return lines, None
-    ok_all = True
-    for r in hits:
-        ms = 1e3 * r["median_s"]
-        ok = ms < TARGET_MS
-        ok_all = ok_all and ok
-        lines.append(
-            f"  {r['distribution']:<6} {ms:8.2f} ms  {'PASS' if ok else 'FAIL'}"
+    return bench.pass_fail_table(
+        (
+            f"{r['distribution']}: binned, N = {TARGET_N:,}",
+            f"{1e3 * r['median_s']:.2f} ms",
+            f"< {TARGET_MS:g} ms",
+            1e3 * r["median_s"] < TARGET_MS,
         )
-    lines.append(f"  overall: {'PASS' if ok_all else 'FAIL'}")
-    return lines, ok_all
+        for r in hits
+    )
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n", 1)[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--repeats",
-        type=int,
-        default=7,
-        help="timed calls per estimator and size, median reported (default 7)",
-    )
+    parser = bench.parser(__doc__, "bench_entropy", QUICK, repeats=7)
     parser.add_argument(
         "--sizes",
-        type=int,
+        type=bench.positive_int,
         nargs="+",
         default=list(SIZES),
         help="numbers of errors (default: 1000 10000 100000 1000000)",
@@ -234,51 +193,20 @@ def parse_args(argv=None):
         default=EXACT_MAX,
         help=f"largest N for the O(N^2) exact estimator (default {EXACT_MAX})",
     )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"smoke test: 2 repeats, exact only up to N = {QUICK_EXACT_MAX}",
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=RESULTS_PATH,
-        help=f"JSON output file (default: {RESULTS_PATH})",
-    )
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be >= 1")
-    if args.quick:
-        args.repeats = min(args.repeats, 2)
-        args.exact_max = min(args.exact_max, QUICK_EXACT_MAX)
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    start = time.perf_counter()
-    with threadpool_limits(limits=1):
-        pools = threadpool_info()
-        print(f"CPU: {cpu_model()}")
-        print(
-            f"python {platform.python_version()}, numpy {np.__version__}, "
-            f"scipy {scipy.__version__}, skentropy {SKENTROPY_VERSION}"
-        )
-        print(
-            "thread pools: "
-            + ", ".join(
-                f"{p.get('internal_api')}={p.get('num_threads')}" for p in pools
-            )
-        )
-        print(
-            f"settings: repeats={args.repeats}, exact up to N={args.exact_max}, "
-            f"grid spacing s/{GRID_RATIO:g}" + (" [--quick]" if args.quick else "")
-        )
+    settings = (
+        f"repeats={args.repeats}, exact up to N={args.exact_max}, "
+        f"grid spacing s/{GRID_RATIO:g}"
+    )
+    with bench.measure(settings, quick=args.quick) as run:
         rows = []
         for distribution in DISTRIBUTIONS:
             for n in args.sizes:
                 rows.extend(bench_one(distribution, n, args.exact_max, args.repeats))
-    elapsed = time.perf_counter() - start
 
     print("\n" + "=" * 90)
     print(
@@ -289,55 +217,41 @@ def main(argv=None):
         "or, where exact was not run, against binned with spacing "
         f"s/{FINE_GRID_RATIO:g}."
     )
-    print(format_table(rows))
-    silverman = {
-        (r["distribution"], r["n"]): r["silverman_s"]
-        for r in rows
-        if r["method"] == "binned"
-    }
+    print(format_results(rows))
     print("Silverman width (computed once per fit, not in the times above):")
-    for (d, n), t in silverman.items():
-        print(f"  {d:<6} N={n:>9,}: {1e3 * t:8.2f} ms")
-    print()
-    target_lines, target_met = check_target(rows)
-    print("\n".join(target_lines))
-    print(f"\ntotal wall time: {elapsed:.1f} s")
+    for r in rows:
+        if r["method"] == "binned":
+            ms = 1e3 * r["silverman_s"]
+            print(f"  {r['distribution']:<6} N={r['n']:>9,}: {ms:8.2f} ms")
+    print(
+        f"\nTarget: binned V + gradient under {TARGET_MS:.0f} ms at "
+        f"N = {TARGET_N:,} (1 thread)."
+    )
+    target_table, target_met = check_target(rows)
+    print(target_table)
+    print(f"\ntotal wall time: {run.elapsed:.1f} s")
 
-    record = {
-        "benchmark": "bench_entropy",
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:],
-        "quick": args.quick,
-        "settings": {
-            "sizes": args.sizes,
-            "distributions": list(DISTRIBUTIONS),
-            "exact_max": args.exact_max,
-            "repeats": args.repeats,
-            "grid_ratio": GRID_RATIO,
-            "fine_grid_ratio": FINE_GRID_RATIO,
-            "objective": "log",
-            "kernel_width": "silverman (pairwise)",
+    bench.write_results(
+        args.results,
+        {
+            "benchmark": "bench_entropy",
+            "quick": args.quick,
+            "settings": {
+                "sizes": args.sizes,
+                "distributions": DISTRIBUTIONS,
+                "exact_max": args.exact_max,
+                "repeats": args.repeats,
+                "grid_ratio": GRID_RATIO,
+                "fine_grid_ratio": FINE_GRID_RATIO,
+                "objective": "log",
+                "kernel_width": "silverman (pairwise)",
+            },
+            "target": {"n": TARGET_N, "binned_max_ms": TARGET_MS, "met": target_met},
+            "total_wall_time_s": run.elapsed,
+            "results": rows,
         },
-        "machine": {
-            "cpu": cpu_model(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "skentropy": SKENTROPY_VERSION,
-            "threadpools": pools,
-        },
-        "target": {
-            "n": TARGET_N,
-            "binned_max_ms": TARGET_MS,
-            "met": target_met,
-        },
-        "total_wall_time_s": elapsed,
-        "results": rows,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"raw results written to {args.output}")
+        run.machine,
+    )
 
 
 if __name__ == "__main__":

@@ -74,48 +74,36 @@ the script works.
 """
 
 # isort: off
-# Pins BLAS/OpenMP to one thread, so it must come before numpy.
-from _common import cpu_model
+import _common as bench
 
+bench.pin_threads()  # BLAS/OpenMP on one thread: before numpy is imported
 # isort: on
-import argparse
+# ruff: noqa: E402 (the imports below must come after pin_threads)
 import gc
-import json
-import platform
 import statistics
-import sys
-import time
 import tracemalloc
 import warnings
-from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
-import sklearn
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_info, threadpool_limits
 
-import skentropy
 from skentropy import MinEntMLPClassifier
-
-SKENTROPY_VERSION = getattr(skentropy, "__version__", "unknown")
-RESULTS_PATH = Path(__file__).resolve().parent / "results" / "bench_mlp.json"
 
 HIDDEN = 256
 BATCH_SIZE = 200
 FULL_EPOCHS = 20
-QUICK_EPOCHS = 3
 FULL_SYNTHETIC_SAMPLES = 20000
-QUICK_SYNTHETIC_SAMPLES = 2000
 SYNTHETIC_FEATURES = 784
 SYNTHETIC_CLASSES = 26
 MATMUL_N = 2048
+QUICK = {"repeats": 1, "epochs": 3, "synthetic_samples": 2000}
 
 TARGET_DATASET = "synthetic"
 TARGET_TIME_RATIO = 0.8
 TARGET_MEMORY_RATIO = 1.2
+TARGETS = {"time": TARGET_TIME_RATIO, "memory": TARGET_MEMORY_RATIO}
 
 REFERENCE = "sklearn MLPClassifier"
 ESTIMATOR_NAMES = (
@@ -147,15 +135,14 @@ def make_estimator(name, epochs):
     raise ValueError(f"unknown estimator {name!r}")
 
 
-def load_dataset(name, quick):
+def load_dataset(name, synthetic_samples):
     """(description, X float64, y) for dataset ``name``."""
     if name == "digits":
         X, y = load_digits(return_X_y=True)
         return "load_digits (pixels / 16)", X / 16.0, y
     if name == "synthetic":
-        n_samples = QUICK_SYNTHETIC_SAMPLES if quick else FULL_SYNTHETIC_SAMPLES
         X, y = make_classification(
-            n_samples=n_samples,
+            n_samples=synthetic_samples,
             n_features=SYNTHETIC_FEATURES,
             n_informative=100,
             n_redundant=0,
@@ -193,22 +180,8 @@ def matmul_peak_gflops(dtype, n=MATMUL_N, repeats=5):
     a = rng.standard_normal((n, n)).astype(dtype)
     b = rng.standard_normal((n, n)).astype(dtype)
     c = np.empty((n, n), dtype=dtype)
-    np.matmul(a, b, out=c)  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        np.matmul(a, b, out=c)
-        best = min(best, time.perf_counter() - t0)
-    return 2.0 * n**3 / best / 1e9
-
-
-def timed_fit(name, epochs, X, y):
-    """Fit a fresh estimator; return (seconds, fitted estimator)."""
-    est = make_estimator(name, epochs)
-    gc.collect()
-    t0 = time.perf_counter()
-    est.fit(X, y)
-    return time.perf_counter() - t0, est
+    times, _ = bench.repeat_times(lambda: np.matmul(a, b, out=c), repeats)
+    return 2.0 * n**3 / min(times) / 1e9
 
 
 def peak_fit_memory(name, epochs, X, y):
@@ -232,18 +205,11 @@ def bench_one(dataset, dtype, X, y, epochs, repeats, peak_gflops):
     n_classes = len(np.unique(y))
     n_params = n_parameters(n_features, n_classes)
 
-    times = {name: [] for name in ESTIMATOR_NAMES}
-    fitted = {}
-    for r in range(repeats):
-        for name in ESTIMATOR_NAMES:
-            seconds, est = timed_fit(name, epochs, X, y)
-            times[name].append(seconds)
-            fitted[name] = est
-        print(
-            f"  round {r + 1}/{repeats}: "
-            + ", ".join(f"{n}={times[n][-1]:.3f}s" for n in ESTIMATOR_NAMES),
-            flush=True,
-        )
+    times, fitted = bench.interleaved(
+        ESTIMATOR_NAMES,
+        repeats,
+        lambda name: bench.time_call(make_estimator(name, epochs).fit, X, y),
+    )
     peaks = {name: peak_fit_memory(name, epochs, X, y) for name in ESTIMATOR_NAMES}
 
     ref_median = statistics.median(times[REFERENCE])
@@ -291,139 +257,67 @@ def bench_one(dataset, dtype, X, y, epochs, repeats, peak_gflops):
     return rows
 
 
-def format_table(rows):
-    header = (
-        "| estimator                  | median fit s | time ratio | peak MiB"
-        " | mem ratio | GFLOP/s | % peak (6NP) | % peak (exact) | train acc"
-        " | epochs | coef dtype |"
-    )
-    rule = "|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|"
-    lines = [header, rule]
-    for row in rows:
-        lines.append(
-            f"| {row['estimator']:<26} "
-            f"| {row['median_s']:>12.3f} "
-            f"| {row['time_ratio']:>10.3f} "
-            f"| {row['peak_bytes'] / 2**20:>8.1f} "
-            f"| {row['memory_ratio']:>9.3f} "
-            f"| {row['gflops']:>7.2f} "
-            f"| {100 * row['fraction_of_peak']:>11.1f}% "
-            f"| {100 * row['exact_fraction_of_peak']:>13.1f}% "
-            f"| {row['train_accuracy']:>9.4f} "
-            f"| {row['n_iter'] if row['n_iter'] is not None else '?':>6} "
-            f"| {','.join(row['coef_dtypes']) or '?':<10} |"
-        )
-    return "\n".join(lines)
+def format_results(rows):
+    headers = ["estimator", "median fit s", "time ratio", "peak MiB", "mem ratio"]
+    headers += ["GFLOP/s", "% peak (6NP)", "% peak (exact)", "train acc", "epochs"]
+    headers += ["coef dtype"]
+    body = [
+        [
+            row["estimator"],
+            f"{row['median_s']:.3f}",
+            f"{row['time_ratio']:.3f}",
+            f"{row['peak_bytes'] / 2**20:.1f}",
+            f"{row['memory_ratio']:.3f}",
+            f"{row['gflops']:.2f}",
+            f"{100 * row['fraction_of_peak']:.1f}%",
+            f"{100 * row['exact_fraction_of_peak']:.1f}%",
+            f"{row['train_accuracy']:.4f}",
+            row["n_iter"] if row["n_iter"] is not None else "?",
+            ",".join(row["coef_dtypes"]) or "?",
+        ]
+        for row in rows
+    ]
+    return bench.format_table(headers, body, "<" + ">" * 9 + "<")
 
 
 def check_targets(rows, quick):
-    """Lines stating the targets and whether each one is met."""
-    lines = [
-        "Targets: on the 20000 x 784 synthetic set, in float64 and float32, "
-        f"MinEntMLPClassifier fit-time ratio <= {TARGET_TIME_RATIO} and "
-        f"peak-memory ratio <= {TARGET_MEMORY_RATIO} vs MLPClassifier.",
-    ]
-    if quick:
-        lines.append(
-            "  (--quick: the synthetic set is shrunk to "
-            f"{QUICK_SYNTHETIC_SAMPLES} samples and {QUICK_EPOCHS} epochs, "
-            "so the verdicts below are NOT meaningful.)"
-        )
-    target_rows = [
-        r
-        for r in rows
-        if r["dataset"] == TARGET_DATASET and r["estimator"] != REFERENCE
-    ]
-    if not target_rows:
-        lines.append("  (synthetic set not benchmarked in this run: no verdict.)")
-    all_ok = True
-    for r in target_rows:
-        t_ok = r["time_ratio"] <= TARGET_TIME_RATIO
-        m_ok = r["memory_ratio"] <= TARGET_MEMORY_RATIO
-        all_ok = all_ok and t_ok and m_ok
-        lines.append(
-            f"  {r['dtype']:<7} {r['estimator']:<26} "
-            f"time {r['time_ratio']:.3f} {'PASS' if t_ok else 'FAIL'}   "
-            f"memory {r['memory_ratio']:.3f} {'PASS' if m_ok else 'FAIL'}"
-        )
-    if target_rows:
-        lines.append(f"  overall: {'PASS' if all_ok else 'FAIL'}")
-    return lines, (all_ok if target_rows else None)
+    """The target table: time and memory ratios on the synthetic set."""
+    checks = []
+    for r in rows:
+        if r["dataset"] != TARGET_DATASET or r["estimator"] == REFERENCE:
+            continue
+        for what, limit in TARGETS.items():
+            ratio = r[f"{what}_ratio"]
+            checks.append(
+                (
+                    f"{r['dtype']} {r['estimator']}: {what} ratio",
+                    f"{ratio:.3f}",
+                    f"<= {limit}",
+                    ratio <= limit,
+                )
+            )
+    return bench.pass_fail_table(checks, quick=quick)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n", 1)[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--repeats",
-        type=int,
-        default=5,
-        help="timed fits per estimator, interleaved round by round (default 5)",
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=(
-            f"smoke test: synthetic set of {QUICK_SYNTHETIC_SAMPLES} samples, "
-            f"{QUICK_EPOCHS} epochs, 1 repeat"
-        ),
-    )
-    parser.add_argument(
-        "--datasets",
-        nargs="+",
-        choices=DATASETS,
-        default=list(DATASETS),
-        help="datasets to run (default: all)",
-    )
-    parser.add_argument(
-        "--dtypes",
-        nargs="+",
-        choices=DTYPES,
-        default=list(DTYPES),
-        help="input dtypes to run (default: float64 float32)",
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=RESULTS_PATH,
-        help=f"JSON output file (default: {RESULTS_PATH})",
-    )
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be >= 1")
-    if args.quick:
-        args.repeats = 1
-    return args
+    parser = bench.parser(__doc__, "bench_mlp", QUICK, repeats=5)
+    parser.set_defaults(epochs=FULL_EPOCHS, synthetic_samples=FULL_SYNTHETIC_SAMPLES)
+    bench.add_choice_list(parser, "--datasets", DATASETS, "datasets to run")
+    bench.add_choice_list(parser, "--dtypes", DTYPES, "input dtypes to run")
+    return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    epochs = QUICK_EPOCHS if args.quick else FULL_EPOCHS
+    epochs = args.epochs
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     warnings.filterwarnings("ignore", message=".*[Mm]aximum iterations.*")
 
-    start = time.perf_counter()
-    with threadpool_limits(limits=1):
-        pools = threadpool_info()
-        print(f"CPU: {cpu_model()}")
-        print(
-            f"python {platform.python_version()}, numpy {np.__version__}, "
-            f"scikit-learn {sklearn.__version__}, skentropy {SKENTROPY_VERSION}"
-        )
-        print(
-            "thread pools: "
-            + ", ".join(
-                f"{p.get('internal_api')}={p.get('num_threads')}" for p in pools
-            )
-        )
-        print(
-            f"settings: hidden=({HIDDEN},), adam, batch_size={BATCH_SIZE}, "
-            f"epochs={epochs}, repeats={args.repeats}"
-            + (" [--quick]" if args.quick else "")
-        )
-
+    settings = (
+        f"hidden=({HIDDEN},), adam, batch_size={BATCH_SIZE}, "
+        f"epochs={epochs}, repeats={args.repeats}"
+    )
+    with bench.measure(settings, quick=args.quick) as run:
         peaks = {}
         for dtype in args.dtypes:
             peaks[dtype] = matmul_peak_gflops(np.dtype(dtype))
@@ -435,7 +329,7 @@ def main(argv=None):
         rows = []
         sections = []
         for dataset in args.datasets:
-            description, X64, y = load_dataset(dataset, args.quick)
+            description, X64, y = load_dataset(dataset, args.synthetic_samples)
             for dtype in args.dtypes:
                 X = np.ascontiguousarray(X64, dtype=dtype)
                 title = (
@@ -449,7 +343,6 @@ def main(argv=None):
                 rows.extend(section)
                 sections.append((title, section))
 
-    elapsed = time.perf_counter() - start
     print("\n" + "=" * 100)
     print(
         f"Results: median of {args.repeats} interleaved fit(s) per estimator;\n"
@@ -462,52 +355,48 @@ def main(argv=None):
     )
     for title, section in sections:
         print(f"\n{title}")
-        print(format_table(section))
-    print()
-    target_lines, targets_met = check_targets(rows, args.quick)
-    print("\n".join(target_lines))
-    print(f"\ntotal wall time: {elapsed:.1f} s")
+        print(format_results(section))
+    print(
+        f"\nTargets: on the {FULL_SYNTHETIC_SAMPLES} x {SYNTHETIC_FEATURES} "
+        "synthetic set, in float64 and float32, MinEntMLPClassifier fit-time "
+        f"ratio <= {TARGET_TIME_RATIO} and peak-memory ratio <= "
+        f"{TARGET_MEMORY_RATIO} vs MLPClassifier."
+    )
+    target_table, targets_met = check_targets(rows, args.quick)
+    print(target_table)
+    print(f"\ntotal wall time: {run.elapsed:.1f} s")
 
-    record = {
-        "benchmark": "bench_mlp",
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:],
-        "quick": args.quick,
-        "settings": {
-            "hidden_layer_sizes": [HIDDEN],
-            "solver": "adam",
-            "batch_size": BATCH_SIZE,
-            "epochs": epochs,
-            "tol": 0.0,
-            "n_iter_no_change": 10**9,
-            "random_state": 0,
-            "repeats": args.repeats,
-            "flop_model": "6 * n_samples * n_parameters * epochs",
-        },
-        "machine": {
-            "cpu": cpu_model(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-            "skentropy": SKENTROPY_VERSION,
-            "threadpools": pools,
+    bench.write_results(
+        args.results,
+        {
+            "benchmark": "bench_mlp",
+            "quick": args.quick,
+            "settings": {
+                "hidden_layer_sizes": [HIDDEN],
+                "solver": "adam",
+                "batch_size": BATCH_SIZE,
+                "epochs": epochs,
+                "tol": 0.0,
+                "n_iter_no_change": 10**9,
+                "random_state": 0,
+                "repeats": args.repeats,
+                "synthetic_samples": args.synthetic_samples,
+                "flop_model": "6 * n_samples * n_parameters * epochs",
+            },
             "matmul_n": MATMUL_N,
             "matmul_peak_gflops": peaks,
+            "targets": {
+                "dataset": TARGET_DATASET,
+                "time_ratio_max": TARGET_TIME_RATIO,
+                "memory_ratio_max": TARGET_MEMORY_RATIO,
+                "met": targets_met,
+                "meaningful": not args.quick,
+            },
+            "total_wall_time_s": run.elapsed,
+            "results": rows,
         },
-        "targets": {
-            "dataset": TARGET_DATASET,
-            "time_ratio_max": TARGET_TIME_RATIO,
-            "memory_ratio_max": TARGET_MEMORY_RATIO,
-            "met": targets_met,
-            "meaningful": not args.quick,
-        },
-        "total_wall_time_s": elapsed,
-        "results": rows,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"raw results written to {args.output}")
+        run.machine,
+    )
 
 
 if __name__ == "__main__":

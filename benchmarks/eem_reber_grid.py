@@ -35,15 +35,15 @@ seeds that converged) and the mean number of epochs of the converged runs.
 
 Printed: one table of convergence rates and one of mean epochs (EEM rows per
 width, then the MSE row), and a line counting the learning rates at which
-each method ever converges (EEM: with any width). A heat-map of the
-convergence rates is saved to ``benchmarks/results/eem_reber_grid.png`` if
-matplotlib is installed (it is not a dependency of the package; without it
-the plot is skipped). The raw results (every run's epochs, final accuracy
-and fit time, machine information, library versions) are written as JSON to
-``benchmarks/results/eem_reber_grid.json`` (the directory is git-ignored).
+each method ever converges (EEM: with any width). The raw results (every
+run's epochs, final accuracy and fit time, machine information, library
+versions) are written as JSON to ``benchmarks/results/eem_reber_grid.json``
+(the directory is git-ignored). The figure of this grid is
+``examples/plot_eem_reber_grid.py`` (a cross-validated search over the same
+widths and learning rates, in under a minute).
 
-BLAS is pinned to one thread (``_common`` sets the environment variables
-before numpy is imported, and the grid runs inside
+BLAS is pinned to one thread (``_common.pin_threads`` sets the environment
+variables before numpy is imported, and the grid runs inside
 ``threadpoolctl.threadpool_limits(1)``).
 
 How to run (from the repository root)
@@ -59,46 +59,30 @@ numbers are not meaningful, it only checks that the script works.
 """
 
 # isort: off
-# Pins BLAS/OpenMP to one thread, so it must come before numpy.
-from _common import cpu_model
+import _common as bench
 
+bench.pin_threads()  # BLAS/OpenMP on one thread: before numpy is imported
 # isort: on
-import argparse
-import json
-import platform
-import sys
+# ruff: noqa: E402 (the imports below must come after pin_threads)
 import time
 import warnings
-from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
-import sklearn
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_info, threadpool_limits
 
-import skentropy
 from skentropy import EEMLSTMClassifier
 from skentropy.datasets import make_embedded_reber
-
-SKENTROPY_VERSION = getattr(skentropy, "__version__", "unknown")
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-RESULTS_PATH = RESULTS_DIR / "eem_reber_grid.json"
-FIGURE_PATH = RESULTS_DIR / "eem_reber_grid.png"
 
 HIDDEN = 4
 BATCH_SIZE = 16
 N_TRAIN = 400
 N_TEST = 400
-FULL_WIDTHS = (0.5, 1.0, 1.3, 1.6, 2.5)
-FULL_LRS = (0.1, 0.3, 1.0, 3.0)
-FULL_SEEDS = 5
-FULL_MAX_ITER = 60
-QUICK_WIDTHS = (1.3,)
-QUICK_LRS = (0.3, 1.0)
-QUICK_SEEDS = 1
-QUICK_MAX_ITER = 3
+WIDTHS = (0.5, 1.0, 1.3, 1.6, 2.5)
+LRS = (0.1, 0.3, 1.0, 3.0)
+SEEDS = 5
+MAX_ITER = 60
 MAX_LENGTH = 12
+QUICK = {"widths": (1.3,), "lrs": (0.3, 1.0), "seeds": 1, "max_iter": 3}
 
 
 def make_data(seed, max_length):
@@ -170,89 +154,50 @@ def row_label(loss, width):
     return f"EEM s={width:g}" if loss == "eem" else "MSE"
 
 
-def print_table(title, values, rows, lrs, fmt):
-    print(title)
-    header = f"{'':>12}" + "".join(f"{'lr=' + format(lr, 'g'):>10}" for lr in lrs)
-    print(header)
-    print("-" * len(header))
-    for (loss, width), line in zip(rows, values, strict=True):
-        cells = "".join(f"{'-' if np.isnan(v) else format(v, fmt):>10}" for v in line)
-        print(f"{row_label(loss, width):>12}{cells}")
-    print()
+def grid_table(values, rows, lrs, fmt):
+    """A (method, width) x learning-rate table of ``values``."""
+    body = [
+        [row_label(*row), *("-" if np.isnan(v) else format(v, fmt) for v in line)]
+        for row, line in zip(rows, values, strict=True)
+    ]
+    return bench.format_table(["", *(f"lr={lr:g}" for lr in lrs)], body)
 
 
-def plot(rate, epochs, rows, lrs, n_seeds, path):
-    """Heat-map of the convergence rates (annotated with mean epochs)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: plot skipped (pip install matplotlib).")
-        return
-    fig, ax = plt.subplots(figsize=(1.4 * len(lrs) + 2.5, 0.6 * len(rows) + 1.8))
-    image = ax.imshow(rate, vmin=0, vmax=1, cmap="viridis", aspect="auto")
-    for i in range(len(rows)):
-        for j in range(len(lrs)):
-            text = f"{rate[i, j]:.0%}"
-            if not np.isnan(epochs[i, j]):
-                text += f"\n{epochs[i, j]:.0f} ep"
-            ax.text(
-                j,
-                i,
-                text,
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if rate[i, j] < 0.6 else "black",
-            )
-    ax.axhline(len(rows) - 1.5, color="white", linewidth=2)
-    ax.set_xticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
-    ax.set_yticks(range(len(rows)), [row_label(*r) for r in rows])
-    ax.set_xlabel("learning rate (SGD)")
-    ax.set_title(
-        f"Embedded Reber: fraction of {n_seeds} seeds reaching 100 % test accuracy"
+def parse_args(argv=None):
+    parser = bench.parser(__doc__, "eem_reber_grid", QUICK)
+    parser.add_argument(
+        "--seeds", type=bench.positive_int, default=SEEDS, help="seeds per cell"
     )
-    fig.colorbar(image, ax=ax, label="convergence rate")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    print(f"heat-map written to {path}")
+    parser.add_argument(
+        "--max-iter", type=bench.positive_int, default=MAX_ITER, help="epochs at most"
+    )
+    parser.add_argument(
+        "--max-length", type=int, default=MAX_LENGTH, help="longest string"
+    )
+    parser.add_argument(
+        "--widths", type=float, nargs="+", default=WIDTHS, help="EEM kernel widths"
+    )
+    parser.add_argument(
+        "--lrs", type=float, nargs="+", default=LRS, help="SGD learning rates"
+    )
+    return parser.parse_args(argv)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke test")
-    parser.add_argument("--seeds", type=int, default=None)
-    parser.add_argument("--max-iter", type=int, default=None)
-    parser.add_argument("--max-length", type=int, default=MAX_LENGTH)
-    parser.add_argument("--widths", type=float, nargs="+", default=None)
-    parser.add_argument("--lrs", type=float, nargs="+", default=None)
-    parser.add_argument("--output", type=Path, default=RESULTS_PATH)
-    parser.add_argument("--figure", type=Path, default=FIGURE_PATH)
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
+    lrs, n_seeds, max_iter = args.lrs, args.seeds, args.max_iter
+    rows = [("eem", w) for w in args.widths] + [("mse", None)]
 
-    widths = args.widths or (QUICK_WIDTHS if args.quick else FULL_WIDTHS)
-    lrs = args.lrs or (QUICK_LRS if args.quick else FULL_LRS)
-    n_seeds = args.seeds or (QUICK_SEEDS if args.quick else FULL_SEEDS)
-    max_iter = args.max_iter or (QUICK_MAX_ITER if args.quick else FULL_MAX_ITER)
-    rows = [("eem", w) for w in widths] + [("mse", None)]
-
-    print(f"CPU: {cpu_model()}; Python {platform.python_version()}")
-    print(
+    settings = (
         f"embedded Reber classification, max_length={args.max_length}, "
         f"{N_TRAIN} train / {N_TEST} test; LSTM hidden_size={HIDDEN}, "
         f"forget_gate=False, SGD, batch_size={BATCH_SIZE}, "
         f"max_iter={max_iter}, {n_seeds} seeds"
     )
-    print()
-
     runs = []
-    start = time.perf_counter()
-    with threadpool_limits(1), warnings.catch_warnings():
+    with bench.measure(settings, quick=args.quick) as timer, warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        print()
         for seed in range(n_seeds):
             data = make_data(seed, args.max_length)
             for loss, width in rows:
@@ -266,20 +211,14 @@ def main(argv=None):
                         f"({run['fit_seconds']:.1f} s)",
                         flush=True,
                     )
-    elapsed = time.perf_counter() - start
-    print(f"\n{len(runs)} runs in {elapsed:.0f} s\n")
+    print(f"\n{len(runs)} runs in {timer.elapsed:.0f} s\n")
 
     rate, epochs = summarise(runs, rows, lrs)
-    print_table(
-        f"Convergence rate (fraction of {n_seeds} seeds at 100 % test accuracy)",
-        rate,
-        rows,
-        lrs,
-        ".2f",
-    )
-    print_table(
-        "Mean epochs to 100 % test accuracy (converged runs)", epochs, rows, lrs, ".1f"
-    )
+    print(f"Convergence rate (fraction of {n_seeds} seeds at 100 % test accuracy)")
+    print(grid_table(rate, rows, lrs, ".2f"))
+    print("\nMean epochs to 100 % test accuracy (converged runs)")
+    print(grid_table(epochs, rows, lrs, ".1f"))
+    print()
 
     eem_any = np.nansum(rate[:-1], axis=0) > 0
     mse_any = rate[-1] > 0
@@ -297,46 +236,33 @@ def main(argv=None):
     )
     print()
 
-    plot(rate, epochs, rows, lrs, n_seeds, args.figure)
-
-    record = {
-        "benchmark": "eem_reber_grid",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quick": args.quick,
-        "machine": {
-            "cpu": cpu_model(),
-            "platform": platform.platform(),
-            "python": sys.version,
-            "threadpools": threadpool_info(),
+    bench.write_results(
+        args.results,
+        {
+            "benchmark": "eem_reber_grid",
+            "quick": args.quick,
+            "settings": {
+                "hidden_size": HIDDEN,
+                "forget_gate": False,
+                "solver": "sgd",
+                "batch_size": BATCH_SIZE,
+                "max_iter": max_iter,
+                "max_length": args.max_length,
+                "n_train": N_TRAIN,
+                "n_test": N_TEST,
+                "widths": args.widths,
+                "learning_rates": lrs,
+                "seeds": n_seeds,
+            },
+            "elapsed_seconds": timer.elapsed,
+            "convergence_rate": {
+                row_label(*r): dict(zip(map(str, lrs), line.tolist(), strict=True))
+                for r, line in zip(rows, rate, strict=True)
+            },
+            "runs": runs,
         },
-        "versions": {
-            "skentropy": SKENTROPY_VERSION,
-            "numpy": np.__version__,
-            "sklearn": sklearn.__version__,
-        },
-        "settings": {
-            "hidden_size": HIDDEN,
-            "forget_gate": False,
-            "solver": "sgd",
-            "batch_size": BATCH_SIZE,
-            "max_iter": max_iter,
-            "max_length": args.max_length,
-            "n_train": N_TRAIN,
-            "n_test": N_TEST,
-            "widths": list(widths),
-            "learning_rates": list(lrs),
-            "seeds": n_seeds,
-        },
-        "elapsed_seconds": elapsed,
-        "convergence_rate": {
-            row_label(*r): dict(zip(map(str, lrs), line.tolist(), strict=True))
-            for r, line in zip(rows, rate, strict=True)
-        },
-        "runs": runs,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"raw results written to {args.output}")
+        timer.machine,
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ model with the same shape: 22 profile inputs, 58 brightness temperatures).
 A pool of ``--pool`` profiles (default 2000, ``random_state=--data-seed``)
 is drawn and normalised as a whole, as the paper normalises all samples: the
 inputs are min-max scaled to [0, 1] and the targets into (0.05, 0.95) over
-the pool. Training sets are the first N profiles of the pool (for N = 1,
-profile ``--pattern``), for N in ``--patterns`` (default 1, 100, 2000). Both
+the pool (``MinMaxScaler`` fitted on the pool). Training sets are the first
+N profiles of the pool (for N = 1, profile ``--pattern``), for N in
+``--patterns`` (default 1, 100, 2000). Both
 methods are ``EOMRegressor(hidden_layer_sizes=(30,), max_iter=50, tol=1e-6,
 target_range=None, random_state=--seed)`` on the normalised targets, with
 ``overshoot="ignore"`` (TBP) or ``overshoot="eliminate"`` (EOM) and the same
@@ -41,13 +42,12 @@ Sections
    whose TBP overshoot fraction is closest to the paper's 90 %.
 (a) Total error per iteration, TBP and EOM (Fig. 1), with the fraction of
     outputs across their target right after the plain backprop step and the
-    extra forward/backward passes EOM's corrections cost; plot
-    ``results/eom_paper_fig1_error.png``.
+    extra forward/backward passes EOM's corrections cost.
 (b) One output (``--output``; default drawn at random with seed 0, as the
     paper picked one "randomly") against its target (Fig. 2): iterations
     until it is, and stays, within 1 % of its target range, for that output
     and as the median over all 58. For N >= 2 the output's mean error over
-    the patterns is used. Plot ``results/eom_paper_fig2_output.png``.
+    the patterns is used.
 (c) Overshoot (Figs. 3-4). One pattern: the fraction of the 58 outputs that
     are, at some iteration, on the other side of their target than at the
     start (the paper's OD), strictly, by more than 0.1 % of the target range
@@ -57,9 +57,7 @@ Sections
     an output's error averaged over the patterns), at the accepted iterates
     (from ``outputs_curve_``) and right after the plain step (max of
     ``overshoot_curve_``), and the per-(pattern, output) fraction, ever and
-    at the end. Plot ``results/eom_paper_fig34_trajectories.png`` (each
-    output's error divided by its initial error: it starts at 1, and a value
-    below 0 is an overshoot).
+    at the end.
 (d) Iterations to the acceptable error 1e-6 (paper: TBP 14, EOM 11), the
     forward/backward passes they cost, final and best errors.
 (e) Beyond the paper: a grid of learning rates (0.1, 0.3, 1, 3, 10, 30, 50)
@@ -88,8 +86,10 @@ Sections
     an (n, 58) array and reports TBP's ratio without it.
 
 Outputs: tables on stdout, raw results as JSON in
-``benchmarks/results/eom_paper.json`` and PNG plots beside it (the directory
-is git-ignored). matplotlib is optional: without it the plots are skipped.
+``benchmarks/results/eom_paper.json`` (the directory is git-ignored). The
+paper's figures for one pattern (Figs. 1-4: total error, outputs against
+their targets, every output's error trajectory) are drawn by
+``examples/plot_eom_overshoot.py``.
 
 How to run (from the repository root)
 -------------------------------------
@@ -106,39 +106,27 @@ not meaningful.
 """
 
 # isort: off
-# Pins BLAS/OpenMP to one thread, so it must come before numpy.
-from _common import cpu_model
+import _common as bench
 
+bench.pin_threads()  # BLAS/OpenMP on one thread: before numpy is imported
 # isort: on
-import argparse
-import gc
-import json
+# ruff: noqa: E402 (the imports below must come after pin_threads)
 import math
-import platform
 import statistics
-import sys
 import time
 import warnings
-from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
-import sklearn
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import MinMaxScaler
-from threadpoolctl import threadpool_info, threadpool_limits
 
-import skentropy
 from skentropy import EOMRegressor
 from skentropy.datasets import (
     RADIATIVE_TRANSFER_FREQUENCIES_GHZ,
     make_radiative_transfer,
 )
-
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-RESULTS_PATH = RESULTS_DIR / "eom_paper.json"
 
 HIDDEN = 30
 MAX_ITER = 50
@@ -160,6 +148,25 @@ RISES_OSCILLATING = 3
 TARGET_EOM_RATIO = 1.5
 TARGET_MLP_RATIO = 1.0
 
+DEFAULTS = {
+    "max_iter": MAX_ITER,
+    "scan": LR_SCAN,
+    "grid": LR_GRID,
+    "grid_sizes": GRID_PATTERNS,
+    "patterns": [1, 100, 2000],
+}
+QUICK = {
+    "max_iter": 10,
+    "scan": (1.0, DEFAULT_LR),
+    "grid": (1.0, 10.0),
+    "grid_sizes": (1, 50),
+    "grid_iter": 20,
+    "time_patterns": 200,
+    "time_iter": 5,
+    "repeats": 1,
+    "patterns": [1, 50],
+}
+
 METHODS = ("TBP", "EOM")
 OVERSHOOT_MODE = {"TBP": "ignore", "EOM": "eliminate"}
 
@@ -177,24 +184,26 @@ def load_pool(n_pool, data_seed):
     """The normalised data set, as the paper normalises all samples.
 
     Returns a dict: ``X`` min-max scaled to [0, 1], ``Y`` the brightness
-    temperatures (K), ``D`` the targets min-max scaled into
-    ``TARGET_RANGE`` (over the whole pool), ``y_min`` and ``y_span``.
+    temperatures (K), ``D`` the targets min-max scaled into ``TARGET_RANGE``
+    over the whole pool, and ``span``, each output's range over the pool (K).
     """
     X, Y = make_radiative_transfer(n_samples=n_pool, random_state=data_seed)
-    low, high = TARGET_RANGE
-    y_min = Y.min(axis=0)
-    y_span = np.where(Y.max(axis=0) > y_min, Y.max(axis=0) - y_min, 1.0)
+    targets = MinMaxScaler(feature_range=TARGET_RANGE).fit(Y)
     return {
         "X": MinMaxScaler().fit_transform(X),
         "Y": Y,
-        "D": low + (Y - y_min) / y_span * (high - low),
-        "y_min": y_min,
-        "y_span": y_span,
+        "D": targets.transform(Y),
+        "span": targets.data_range_,
     }
 
 
 def make_eom(method, lr, max_iter, tol, seed, record=False):
-    """The paper's network; targets are given already scaled into (0, 1)."""
+    """The paper's network on targets already normalised over the pool.
+
+    ``target_range=None``: the estimator's own scaling would map each
+    training set's targets onto ``TARGET_RANGE`` (a single pattern's onto
+    its middle), not the pool's.
+    """
     return EOMRegressor(
         hidden_layer_sizes=(HIDDEN,),
         overshoot=OVERSHOOT_MODE[method],
@@ -209,22 +218,20 @@ def make_eom(method, lr, max_iter, tol, seed, record=False):
     )
 
 
-def fit_case(pool, n, method, lr, max_iter, tol, seed, record, pattern=0):
+def fit_case(pool, n, method, lr, max_iter, tol, seed, pattern=0):
     """TBP or EOM on ``n`` patterns of the pool (pattern ``pattern`` if n == 1).
 
-    Returns a dict with the total-error curve (initial error first), the
-    estimator's per-iteration curves and, when ``record``, the output errors
-    ``(O - D) / (high - low)`` (fractions of each output's target range) of
+    Returns a dict with the estimator's curves: the total error (initial
+    error first) and the output errors ``(O - D) / (high - low)``
+    (fractions of each output's target range, from ``outputs_curve_``) of
     shape ``(n_iter + 1, n, 58)``.
     """
     rows = slice(pattern, pattern + 1) if n == 1 else slice(0, n)
     X, D = pool["X"][rows], pool["D"][rows]
-    model = make_eom(method, lr, max_iter, tol, seed, record)
-    t0 = time.perf_counter()
+    model = make_eom(method, lr, max_iter, tol, seed, record=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(X, D)
-    seconds = time.perf_counter() - t0
+        seconds, _ = bench.time_call(model.fit, X, D, collect=False)
     low, high = TARGET_RANGE
     loss = np.array([model.initial_loss_, *model.loss_curve_], dtype=float)
     n_iter = len(model.loss_curve_)
@@ -241,9 +248,7 @@ def fit_case(pool, n, method, lr, max_iter, tol, seed, record, pattern=0):
         "overshoot_curve": np.asarray(model.overshoot_curve_, dtype=float),
         "rounds": np.asarray(model.correction_rounds_curve_, dtype=float),
         "corrections": np.asarray(model.corrections_curve_, dtype=float),
-        "errors": (
-            (np.asarray(model.outputs_curve_) - D) / (high - low) if record else None
-        ),
+        "errors": (model.outputs_curve_ - D) / (high - low),
         "n_iter": n_iter,
         "reached_tol": bool(reached),
         # The estimator stops early on a non-finite error (and warns).
@@ -342,22 +347,11 @@ def fmt_pct(v, none="-"):
     return none if v is None else f"{100 * v:.0f} %"
 
 
-def table(headers, rows):
-    """A plain-text table with right-aligned columns (first column left)."""
-    cells = [[str(c) for c in r] for r in rows]
-    widths = [
-        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
-        for i, h in enumerate(headers)
+def method_rows(results, cells):
+    """Rows ``[patterns, method, *cells(n, res, method)]`` of a results table."""
+    return [
+        [str(n), m, *cells(n, res, m)] for n, res in results.items() for m in METHODS
     ]
-
-    def line(items):
-        out = []
-        for i, (item, w) in enumerate(zip(items, widths, strict=True)):
-            out.append(item.ljust(w) if i == 0 else item.rjust(w))
-        return "| " + " | ".join(out) + " |"
-
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(headers), rule, *(line(r) for r in cells)])
 
 
 # ---------------------------------------------------------------------------
@@ -369,7 +363,7 @@ def lr_scan(pool, lrs, max_iter, seed, pattern):
     for lr in lrs:
         row = {"lr": lr}
         for method in METHODS:
-            tr = fit_case(pool, 1, method, lr, max_iter, TOL, seed, True, pattern)
+            tr = fit_case(pool, 1, method, lr, max_iter, TOL, seed, pattern)
             st = overshoot_stats(tr)
             row[method] = {
                 "iters_to_tol": iters_to(tr["loss"], TOL),
@@ -393,18 +387,15 @@ def print_lr_scan(rows, pick, chosen):
     headers = ["lr", "TBP iters to 1e-6", "TBP ever", "EOM iters to 1e-6", "EOM ever"]
     body = []
     for r in rows:
-        body.append(
-            [
-                f"{r['lr']:g}",
-                fmt_num(r["TBP"]["iters_to_tol"], "d", "not reached"),
-                f"{fmt_pct(r['TBP']['overshoot_ever'])} "
-                f"({fmt_pct(r['TBP']['overshoot_ever_tol'])})",
-                fmt_num(r["EOM"]["iters_to_tol"], "d", "not reached"),
-                f"{fmt_pct(r['EOM']['overshoot_ever'])} "
-                f"({fmt_pct(r['EOM']['overshoot_ever_tol'])})",
+        line = [f"{r['lr']:g}"]
+        for m in METHODS:
+            line += [
+                fmt_num(r[m]["iters_to_tol"], "d", "not reached"),
+                f"{fmt_pct(r[m]['overshoot_ever'])} "
+                f"({fmt_pct(r[m]['overshoot_ever_tol'])})",
             ]
-        )
-    print(table(headers, body))
+        body.append(line)
+    print(bench.format_table(headers, body))
     print(
         f"   rule 'TBP ever-overshoot closest to 90 %' picks lr = {pick:g}; "
         f"this run uses lr = {chosen:g}"
@@ -437,7 +428,7 @@ def print_error_table(n, traces, every):
         ok = 1 <= i <= eom["n_iter"]
         row.append(str(int(eom["rounds"][i - 1])) if ok else "")
         body.append(row)
-    print(table(headers, body))
+    print(bench.format_table(headers, body))
 
 
 def output_section(n, traces, k):
@@ -477,23 +468,22 @@ def print_output_section(n, traces, out, pool):
         tbp, eom = traces["TBP"], traces["EOM"]
         last = max(tbp["n_iter"], eom["n_iter"])
         target = float(pool["Y"][tbp["rows"], k][0])
-        span = float(pool["y_span"][k])
+        span = float(pool["span"][k])
         body = []
         for i in range(last + 1):
-            row = [str(i)]
-            for tr in (tbp, eom):
-                row.append(
-                    f"{target + span * tr['errors'][i, 0, k]:.3f}"
-                    if i <= tr["n_iter"]
-                    else ""
-                )
-            row.append(f"{target:.3f}")
-            for tr in (tbp, eom):
-                row.append(
-                    f"{100 * tr['errors'][i, 0, k]:+.3f} %" if i <= tr["n_iter"] else ""
-                )
-            body.append(row)
-        print(table(headers, body))
+            errs = [
+                tr["errors"][i, 0, k] if i <= tr["n_iter"] else None
+                for tr in (tbp, eom)
+            ]
+            body.append(
+                [
+                    str(i),
+                    *("" if e is None else f"{target + span * e:.3f}" for e in errs),
+                    f"{target:.3f}",
+                    *("" if e is None else f"{100 * e:+.3f} %" for e in errs),
+                ]
+            )
+        print(bench.format_table(headers, body))
     for m in METHODS:
         r = out[m]
         print(
@@ -520,37 +510,17 @@ def print_overshoot_table(results):
         "corrections (max of overshoot_curve_ over iterations); 'pair' = per "
         "(pattern, output)."
     )
-    headers = [
-        "patterns",
-        "method",
-        "output ever",
-        f"> {100 * OVERSHOOT_TOL:g} % range",
-        f"> {100 * RELATIVE_TOL:g} % E0",
-        "output at end",
-        "trial max",
-        "pair ever",
-        "pair at end",
-        "paper",
-    ]
-    body = []
-    for n, res in results.items():
-        for m in METHODS:
-            st = res["overshoot"][m]
-            body.append(
-                [
-                    str(n),
-                    m,
-                    fmt_pct(st["output_ever"]),
-                    fmt_pct(st["output_ever_tol"]),
-                    fmt_pct(st["output_ever_rel"]),
-                    fmt_pct(st["output_end"]),
-                    fmt_pct(st["trial_max"]),
-                    fmt_pct(st["pair_ever"]),
-                    fmt_pct(st["pair_end"]),
-                    fmt_pct(PAPER["overshoot_fraction"][m]) if n == 1 else "",
-                ]
-            )
-    print(table(headers, body))
+    headers = ["patterns", "method", "output ever"]
+    headers += [f"> {100 * OVERSHOOT_TOL:g} % range", f"> {100 * RELATIVE_TOL:g} % E0"]
+    headers += ["output at end", "trial max", "pair ever", "pair at end", "paper"]
+    keys = ("output_ever", "output_ever_tol", "output_ever_rel", "output_end")
+    keys += ("trial_max", "pair_ever", "pair_end")
+
+    def cells(n, res, m):
+        paper = fmt_pct(PAPER["overshoot_fraction"][m]) if n == 1 else ""
+        return [*(fmt_pct(res["overshoot"][m][key]) for key in keys), paper]
+
+    print(bench.format_table(headers, method_rows(results, cells)))
 
 
 def print_iterations_table(results, max_iter):
@@ -558,37 +528,22 @@ def print_iterations_table(results, max_iter):
         f"\n(d) Iterations to the acceptable error E < {TOL:g} (at most {max_iter}) "
         "and errors after the run."
     )
-    headers = [
-        "patterns",
-        "method",
-        "iters to 1e-6",
-        "paper",
-        "passes to 1e-6",
-        "E initial",
-        "E final",
-        "E best",
-        "EOM extra passes/iter",
-        "fit s",
-    ]
-    body = []
-    for n, res in results.items():
-        for m in METHODS:
-            tr = res["traces"][m]
-            body.append(
-                [
-                    str(n),
-                    m,
-                    fmt_num(res["iters_to_tol"][m], "d", f"not in {tr['n_iter']}"),
-                    str(PAPER["iters_to_tol"][m]) if n == 1 else "",
-                    fmt_num(passes_to(tr, res["iters_to_tol"][m]), "d", "-"),
-                    fmt_num(float(tr["loss"][0]), ".4g"),
-                    fmt_num(float(tr["loss"][-1]), ".4g"),
-                    fmt_num(float(tr["loss"].min()), ".4g"),
-                    f"{tr['rounds'].mean():.1f}" if m == "EOM" and tr["n_iter"] else "",
-                    f"{tr['seconds']:.2f}",
-                ]
-            )
-    print(table(headers, body))
+    headers = ["patterns", "method", "iters to 1e-6", "paper", "passes to 1e-6"]
+    headers += ["E initial", "E final", "E best", "EOM extra passes/iter", "fit s"]
+
+    def cells(n, res, m):
+        tr, iters = res["traces"][m], res["iters_to_tol"][m]
+        loss = tr["loss"]
+        return [
+            fmt_num(iters, "d", f"not in {tr['n_iter']}"),
+            str(PAPER["iters_to_tol"][m]) if n == 1 else "",
+            fmt_num(passes_to(tr, iters), "d", "-"),
+            *(fmt_num(float(v), ".4g") for v in (loss[0], loss[-1], loss.min())),
+            f"{tr['rounds'].mean():.1f}" if m == "EOM" and tr["n_iter"] else "",
+            f"{tr['seconds']:.2f}",
+        ]
+
+    print(bench.format_table(headers, method_rows(results, cells)))
 
 
 def run_grid(pool, sizes, lrs, max_iter, seed, pattern):
@@ -598,7 +553,7 @@ def run_grid(pool, sizes, lrs, max_iter, seed, pattern):
         for lr in lrs:
             row = {"lr": lr}
             for m in METHODS:
-                tr = fit_case(pool, n, m, lr, max_iter, TOL, seed, True, pattern)
+                tr = fit_case(pool, n, m, lr, max_iter, TOL, seed, pattern)
                 e0 = float(tr["loss"][0])
                 target = TOL if n == 1 else GRID_TARGET_FRACTION * e0
                 st = overshoot_stats(tr)
@@ -637,17 +592,8 @@ def print_grid(grid, max_iter):
             "iterations in which E went up; 'os' = outputs ever\n    across "
             "(mean-error OD); 'passes' = EOM's mean extra passes per iteration."
         )
-        headers = ["lr"]
-        for m in METHODS:
-            headers += [
-                f"{m} iters",
-                f"{m} final",
-                f"{m} best",
-                f"{m} rises",
-                f"{m} status",
-                f"{m} os",
-            ]
-        headers.append("passes")
+        columns = ("iters", "final", "best", "rises", "status", "os")
+        headers = ["lr", *(f"{m} {c}" for m in METHODS for c in columns), "passes"]
         body = []
         for r in rows:
             line = [f"{r['lr']:g}"]
@@ -664,7 +610,7 @@ def print_grid(grid, max_iter):
                 ]
             line.append(f"{r['EOM']['mean_extra_passes']:.1f}")
             body.append(line)
-        print(table(headers, body))
+        print(bench.format_table(headers, body))
 
 
 def make_mlp(lr, n_samples, max_iter):
@@ -684,65 +630,53 @@ def make_mlp(lr, n_samples, max_iter):
 
 
 def run_timing(pool, n, lr, k_iter, repeats, seed):
-    """Interleaved fits: MLPRegressor, TBP, EOM; per-iteration times."""
+    """Interleaved fits: MLPRegressor, TBP, EOM; per-iteration times.
+
+    Each round also times what the logistic output layer (absent from
+    MLPRegressor, whose output is linear) costs per pass: one expit over an
+    (n, 58) array, averaged over 20 calls.
+    """
     X, D = pool["X"][:n], pool["D"][:n]
     names = ("MLPRegressor", "TBP", "EOM")
+    logits = np.random.default_rng(0).standard_normal(D.shape)
+    buffer = np.empty_like(logits)
 
-    def fit_one(name):
+    def run(name):
+        if name == "expit":
+            seconds, _ = bench.time_call(
+                lambda: [expit(logits, out=buffer) for _ in range(20)], collect=False
+            )
+            return seconds / 20, None
         if name == "MLPRegressor":
             model = make_mlp(lr, n, k_iter)
         else:
             model = make_eom(name, lr, k_iter, 0.0, seed)
-        gc.collect()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            t0 = time.perf_counter()
-            model.fit(X, D)
-            seconds = time.perf_counter() - t0
-        return seconds, model
+            return bench.time_call(model.fit, X, D)
 
-    # What the logistic output layer (absent from MLPRegressor, whose output
-    # is linear) costs per pass: one expit over an (n, 58) array.
-    logits = np.random.default_rng(0).standard_normal(D.shape)
-
-    def output_sigmoid_seconds(number=20):
-        buffer = np.empty_like(logits)
-        t0 = time.perf_counter()
-        for _ in range(number):
-            expit(logits, out=buffer)
-        return (time.perf_counter() - t0) / number
-
-    for name in names:  # warm-up, untimed
-        fit_one(name)
-    per_iter = {name: [] for name in names}
-    fits = {name: [] for name in names}
-    sigmoid = []
-    models = {}
-    for r in range(repeats):
-        for name in names:
-            seconds, model = fit_one(name)
-            per_iter[name].append(seconds / max(int(model.n_iter_), 1))
-            fits[name].append(seconds)
-            models[name] = model
-        sigmoid.append(output_sigmoid_seconds())
-        print(
-            f"  timing round {r + 1}/{repeats}: "
-            + ", ".join(f"{k}={1e3 * per_iter[k][-1]:.2f} ms/iter" for k in names),
-            flush=True,
-        )
+    times, models = bench.interleaved(
+        (*names, "expit"),
+        repeats,
+        run,
+        warmup=True,
+        label="timing round",
+        show=lambda s: f"{1e3 * s:.2f} ms",
+    )
+    n_iter = {name: int(models[name].n_iter_) for name in names}
+    per_iter = {name: [s / max(n_iter[name], 1) for s in times[name]] for name in names}
     medians = {name: statistics.median(per_iter[name]) for name in names}
-    eom = models["EOM"]
-    extra = float(np.mean(eom.correction_rounds_curve_))
-    sigmoid_s = statistics.median(sigmoid)
+    extra = float(np.mean(models["EOM"].correction_rounds_curve_))
+    sigmoid_s = statistics.median(times["expit"])
     return {
         "n_samples": n,
         "iterations": k_iter,
         "lr": lr,
         "repeats": repeats,
         "per_iter_s": per_iter,
-        "fit_s": fits,
+        "fit_s": {name: times[name] for name in names},
         "median_per_iter_s": medians,
-        "n_iter": {name: int(models[name].n_iter_) for name in names},
+        "n_iter": n_iter,
         "eom_mean_extra_passes": extra,
         "eom_over_tbp": medians["EOM"] / medians["TBP"],
         "eom_per_pass_over_tbp": medians["EOM"] / (1 + extra) / medians["TBP"],
@@ -772,7 +706,7 @@ def print_timing(t, quick):
         ]
         for name, n in t["n_iter"].items()
     ]
-    print(table(headers, body))
+    print(bench.format_table(headers, body))
     print(
         f"    EOM extra forward/backward passes per iteration (mean): "
         f"{t['eom_mean_extra_passes']:.2f}; EOM time per forward/backward pass "
@@ -785,19 +719,19 @@ def print_timing(t, quick):
         "time per iteration; TBP without it: "
         f"{t['tbp_less_output_sigmoid_over_mlp']:.2f} x MLPRegressor."
     )
-    ok1 = t["eom_over_tbp"] <= TARGET_EOM_RATIO
-    ok2 = t["tbp_over_mlp"] <= TARGET_MLP_RATIO
-    if quick:
-        print("    (--quick: the verdicts below are NOT meaningful.)")
-    print(
-        f"    Target: EOM time/iter <= {TARGET_EOM_RATIO} x TBP's: "
-        f"{t['eom_over_tbp']:.2f} x  {'PASS' if ok1 else 'FAIL'}"
+    checks = [
+        ("EOM time/iter / TBP's", t["eom_over_tbp"], TARGET_EOM_RATIO),
+        ("our TBP time/iter / MLPRegressor's", t["tbp_over_mlp"], TARGET_MLP_RATIO),
+    ]
+    text, _ = bench.pass_fail_table(
+        [(what, f"{v:.2f} x", f"<= {lim} x", v <= lim) for what, v, lim in checks],
+        quick=quick,
     )
-    print(
-        f"    Target: our TBP time/iter <= {TARGET_MLP_RATIO} x MLPRegressor's: "
-        f"{t['tbp_over_mlp']:.2f} x  {'PASS' if ok2 else 'FAIL'}"
-    )
-    return {"eom_over_tbp": ok1, "tbp_over_mlp": ok2}
+    print(text)
+    return {
+        "eom_over_tbp": t["eom_over_tbp"] <= TARGET_EOM_RATIO,
+        "tbp_over_mlp": t["tbp_over_mlp"] <= TARGET_MLP_RATIO,
+    }
 
 
 def print_summary(results, timing):
@@ -859,145 +793,26 @@ def print_summary(results, timing):
                 *([""] * (len(results) - 1)),
             ]
         )
-    print(table(headers, rows))
-
-
-# ---------------------------------------------------------------------------
-# plots (matplotlib is optional)
-# ---------------------------------------------------------------------------
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        return None, None
-    return plt, MaxNLocator
-
-
-COLORS = {"TBP": "tab:blue", "EOM": "tab:red"}
-
-
-def plot_all(results, grid, lr, out_dir):
-    """Write the PNG figures; returns the paths (empty without matplotlib)."""
-    plt, MaxNLocator = _pyplot()
-    if plt is None:
-        print("\nmatplotlib is not installed: plots skipped (pip install matplotlib).")
-        return []
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-
-    # Fig. 1: total error per iteration.
-    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.6))
-    axes = np.atleast_1d(axes)
-    for ax, (n, res) in zip(axes, results.items(), strict=True):
-        for m in METHODS:
-            loss = res["traces"][m]["loss"]
-            ax.semilogy(
-                np.arange(len(loss)), loss, "o-", ms=3, color=COLORS[m], label=m
-            )
-        lowest = min(float(np.nanmin(res["traces"][m]["loss"])) for m in METHODS)
-        if lowest < 100 * TOL:  # else the line would flatten the curves
-            ax.axhline(TOL, color="grey", ls=":", lw=1)
-        ax.set_title(f"{n} pattern(s), lr = {lr:g}")
-        ax.set_xlabel("iteration")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("total error E")
-        ax.legend()
-    fig.tight_layout()
-    path = out_dir / "eom_paper_fig1_error.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    paths.append(path)
-
-    # Fig. 2: one output against its target.
-    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.6))
-    axes = np.atleast_1d(axes)
-    for ax, (n, res) in zip(axes, results.items(), strict=True):
-        k = res["output"]["output"]
-        for m in METHODS:
-            tr = res["traces"][m]
-            err = tr["errors"][:, :, k].mean(axis=1)
-            ax.plot(
-                np.arange(len(err)), 100 * err, "o-", ms=3, color=COLORS[m], label=m
-            )
-        ax.axhline(0, color="green", lw=1.5, label="target")
-        ax.axhspan(-100 * SETTLE_TOL, 100 * SETTLE_TOL, color="green", alpha=0.1)
-        ax.set_title(f"output {k}, {n} pattern(s)" + (" (mean)" if n > 1 else ""))
-        ax.set_xlabel("iteration")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("(O - D) / target range (%)")
-        ax.legend()
-    fig.tight_layout()
-    path = out_dir / "eom_paper_fig2_output.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    paths.append(path)
-
-    # Figs. 3-4: every output's error relative to its initial error.
-    first = next(iter(results))
-    res = results[first]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True)
-    for ax, m in zip(axes, METHODS, strict=True):
-        err = res["traces"][m]["errors"].mean(axis=1)
-        rel = err / np.where(err[0] != 0, err[0], 1.0)
-        ax.plot(np.arange(len(rel)), rel, color=COLORS[m], alpha=0.5, lw=1)
-        ax.axhline(0, color="black", lw=1)
-        frac = res["overshoot"][m]["output_ever"]
-        ax.set_title(f"{m}: {100 * frac:.0f} % of outputs overshoot ({first} pat.)")
-        ax.set_xlabel("iteration")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylim(-0.6, 1.05)
-    axes[0].set_ylabel("error / initial error (< 0: overshoot)")
-    fig.tight_layout()
-    path = out_dir / "eom_paper_fig34_trajectories.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    paths.append(path)
-
-    # Learning-rate grid: final error relative to the initial one.
-    if grid:
-        fig, axes = plt.subplots(1, len(grid), figsize=(4.2 * len(grid), 3.6))
-        axes = np.atleast_1d(axes)
-        for ax, (n, rows) in zip(axes, grid.items(), strict=True):
-            lrs = [r["lr"] for r in rows]
-            for m in METHODS:
-                final = [r[m]["final_loss"] / r[m]["initial_loss"] for r in rows]
-                ax.loglog(lrs, final, "o-", color=COLORS[m], label=f"{m} final")
-            ax.set_title(f"{n} pattern(s)")
-            ax.set_xlabel("learning rate")
-            ax.set_ylabel("final E / initial E")
-            ax.legend()
-        fig.tight_layout()
-        path = out_dir / "eom_paper_lr_grid.png"
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        paths.append(path)
-    return paths
+    print(bench.format_table(headers, rows))
 
 
 # ---------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n", 1)[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench.parser(__doc__, "eom_paper", QUICK, repeats=5, results_flag="--json")
+    parser.set_defaults(**DEFAULTS)
     parser.add_argument(
         "--learning-rate",
-        type=float,
+        type=bench.positive_float,
         default=DEFAULT_LR,
         help=f"learning rate of the paper reproduction (default {DEFAULT_LR})",
     )
     parser.add_argument(
         "--patterns",
-        type=int,
+        type=bench.positive_int,
         nargs="+",
-        default=None,
-        help="training-set sizes (default: 1 100 2000; --quick: 1 50)",
+        help="training-set sizes (default: 1 100 2000)",
     )
     parser.add_argument("--pool", type=int, default=2000, help="profiles drawn")
     parser.add_argument(
@@ -1020,39 +835,9 @@ def parse_args(argv=None):
     parser.add_argument(
         "--time-iter", type=int, default=MAX_ITER, help="iterations timed in (f)"
     )
-    parser.add_argument("--repeats", type=int, default=5, help="timed fits in (f)")
     parser.add_argument("--no-grid", action="store_true", help="skip (e)")
     parser.add_argument("--no-timing", action="store_true", help="skip (f)")
-    parser.add_argument("--no-plots", action="store_true", help="skip the PNGs")
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke test (numbers not meaningful)"
-    )
-    parser.add_argument(
-        "--json",
-        type=Path,
-        default=RESULTS_PATH,
-        help=f"JSON output file (default: {RESULTS_PATH})",
-    )
     args = parser.parse_args(argv)
-    if args.learning_rate <= 0:
-        parser.error("--learning-rate must be > 0")
-    if args.repeats < 1:
-        parser.error("--repeats must be >= 1")
-    args.max_iter = MAX_ITER
-    args.scan = LR_SCAN
-    args.grid = LR_GRID
-    args.grid_sizes = GRID_PATTERNS
-    if args.quick:
-        args.max_iter = 10
-        args.scan = (1.0, DEFAULT_LR)
-        args.grid = (1.0, 10.0)
-        args.grid_sizes = (1, 50)
-        args.grid_iter = 20
-        args.time_patterns = 200
-        args.time_iter = 5
-        args.repeats = 1
-        args.patterns = args.patterns or [1, 50]
-    args.patterns = args.patterns or [1, 100, 2000]
     needed = max(
         [*args.patterns, args.time_patterns, *args.grid_sizes, args.pattern + 1]
     )
@@ -1060,42 +845,18 @@ def parse_args(argv=None):
     return args
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating | float):
-        v = float(obj)
-        return v if math.isfinite(v) else str(v)
-    return obj
-
-
 def main(argv=None):
     args = parse_args(argv)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
-    start = time.perf_counter()
     lr = args.learning_rate
-
-    with threadpool_limits(limits=1):
-        pools = threadpool_info()
-        print(f"CPU: {cpu_model()}")
-        print(
-            f"python {platform.python_version()}, numpy {np.__version__}, "
-            f"scikit-learn {sklearn.__version__}, skentropy {skentropy.__version__}"
-        )
-        print(
-            f"settings: 22-{HIDDEN}-58 logistic net, max_iter={args.max_iter}, "
-            f"tol={TOL:g}, targets scaled into {TARGET_RANGE} over the pool, "
-            f"gradient_tol={GRADIENT_TOL:g}, "
-            f"max_corrections={MAX_CORRECTIONS}, seed={args.seed}, "
-            f"data: make_radiative_transfer({args.pool}, random_state={args.data_seed})"
-            + (" [--quick]" if args.quick else "")
-        )
+    settings = (
+        f"22-{HIDDEN}-58 logistic net, max_iter={args.max_iter}, "
+        f"tol={TOL:g}, targets scaled into {TARGET_RANGE} over the pool, "
+        f"gradient_tol={GRADIENT_TOL:g}, "
+        f"max_corrections={MAX_CORRECTIONS}, seed={args.seed}, "
+        f"data: make_radiative_transfer({args.pool}, random_state={args.data_seed})"
+    )
+    with bench.measure(settings, quick=args.quick) as run:
         pool = load_pool(args.pool, args.data_seed)
         rng = np.random.default_rng(0)
         k_out = args.output if args.output is not None else int(rng.integers(58))
@@ -1107,9 +868,7 @@ def main(argv=None):
         for n in args.patterns:
             t0 = time.perf_counter()
             traces = {
-                m: fit_case(
-                    pool, n, m, lr, args.max_iter, TOL, args.seed, True, args.pattern
-                )
+                m: fit_case(pool, n, m, lr, args.max_iter, TOL, args.seed, args.pattern)
                 for m in METHODS
             }
             results[n] = {
@@ -1145,95 +904,76 @@ def main(argv=None):
             verdicts = print_timing(timing, args.quick)
 
     print_summary(results, timing)
-    plots = [] if args.no_plots else plot_all(results, grid, lr, args.json.parent)
-    for p in plots:
-        print(f"wrote {p}")
-    elapsed = time.perf_counter() - start
-    print(f"\ntotal wall time: {elapsed:.1f} s")
+    print(f"\ntotal wall time: {run.elapsed:.1f} s")
 
-    record = {
-        "benchmark": "eom_paper",
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:],
-        "quick": args.quick,
-        "settings": {
-            "learning_rate": lr,
-            "lr_rule_pick": pick,
-            "hidden": HIDDEN,
-            "max_iter": args.max_iter,
-            "tol": TOL,
-            "target_range": TARGET_RANGE,
-            "gradient_tol": GRADIENT_TOL,
-            "max_corrections": MAX_CORRECTIONS,
-            "seed": args.seed,
-            "data_seed": args.data_seed,
-            "pool": args.pool,
-            "pattern": args.pattern,
-            "output": k_out,
-            "patterns": args.patterns,
-            "overshoot_tol": OVERSHOOT_TOL,
-            "settle_tol": SETTLE_TOL,
-            "grid_iter": args.grid_iter,
-            "grid_target_fraction": GRID_TARGET_FRACTION,
+    def trace_record(tr, k):
+        record = {
+            "n_iter": tr["n_iter"],
+            "reached_tol": tr["reached_tol"],
+            "diverged": tr["diverged"],
+            "seconds": tr["seconds"],
+            "loss_curve": tr["loss"],
+            "overshoot_curve": tr["overshoot_curve"],
+            "correction_rounds_curve": tr["rounds"],
+            "corrections_curve": tr["corrections"],
+            "output_error_curve": tr["errors"][:, :, k].mean(axis=1),
+        }
+        if tr["n_samples"] == 1:
+            record["errors"] = tr["errors"][:, 0, :]
+        return record
+
+    bench.write_results(
+        args.results,
+        {
+            "benchmark": "eom_paper",
+            "quick": args.quick,
+            "settings": {
+                "learning_rate": lr,
+                "lr_rule_pick": pick,
+                "hidden": HIDDEN,
+                "max_iter": args.max_iter,
+                "tol": TOL,
+                "target_range": TARGET_RANGE,
+                "gradient_tol": GRADIENT_TOL,
+                "max_corrections": MAX_CORRECTIONS,
+                "seed": args.seed,
+                "data_seed": args.data_seed,
+                "pool": args.pool,
+                "pattern": args.pattern,
+                "output": k_out,
+                "patterns": args.patterns,
+                "overshoot_tol": OVERSHOOT_TOL,
+                "settle_tol": SETTLE_TOL,
+                "grid_iter": args.grid_iter,
+                "grid_target_fraction": GRID_TARGET_FRACTION,
+            },
+            "paper": PAPER,
+            "lr_scan": scan,
+            "results": {
+                n: {
+                    "iters_to_tol": res["iters_to_tol"],
+                    "overshoot": res["overshoot"],
+                    "output": res["output"],
+                    "seconds": res["seconds"],
+                    "traces": {
+                        m: trace_record(tr, res["output"]["output"])
+                        for m, tr in res["traces"].items()
+                    },
+                }
+                for n, res in results.items()
+            },
+            "lr_grid": grid,
+            "timing": timing,
+            "timing_targets": {
+                "eom_over_tbp_max": TARGET_EOM_RATIO,
+                "tbp_over_mlp_max": TARGET_MLP_RATIO,
+                "verdicts": verdicts,
+            },
+            "wall_time_s": run.elapsed,
         },
-        "paper": PAPER,
-        "lr_scan": scan,
-        "results": {
-            n: {
-                "iters_to_tol": res["iters_to_tol"],
-                "overshoot": res["overshoot"],
-                "output": res["output"],
-                "seconds": res["seconds"],
-                "traces": {
-                    m: {
-                        "n_iter": tr["n_iter"],
-                        "reached_tol": tr["reached_tol"],
-                        "diverged": tr["diverged"],
-                        "seconds": tr["seconds"],
-                        "loss_curve": tr["loss"],
-                        "overshoot_curve": tr["overshoot_curve"],
-                        "correction_rounds_curve": tr["rounds"],
-                        "corrections_curve": tr["corrections"],
-                        "output_error_curve": tr["errors"][
-                            :, :, res["output"]["output"]
-                        ]
-                        .mean(axis=1)
-                        .tolist(),
-                        **(
-                            {"errors": tr["errors"][:, 0, :]}
-                            if tr["n_samples"] == 1
-                            else {}
-                        ),
-                    }
-                    for m, tr in res["traces"].items()
-                },
-            }
-            for n, res in results.items()
-        },
-        "lr_grid": grid,
-        "timing": timing,
-        "timing_targets": {
-            "eom_over_tbp_max": TARGET_EOM_RATIO,
-            "tbp_over_mlp_max": TARGET_MLP_RATIO,
-            "verdicts": verdicts,
-        },
-        "plots": [str(p) for p in plots],
-        "wall_time_s": elapsed,
-        "machine": {
-            "cpu": cpu_model(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-            "skentropy": skentropy.__version__,
-            "threadpools": pools,
-        },
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(_jsonable(record), indent=1))
-    print(f"wrote {args.json}")
-    return 0
+        run.machine,
+    )
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -42,9 +42,10 @@ classes, 20,800 test images) and model (a convolutional VGG-5) differ from
 this small MLP on 8 x 8 digits, and its MIN-ENT gain over CE (~0.07 points,
 ~15 test images out of 20,800) is within seed-to-seed noise.
 
-BLAS is limited to one thread (``threadpoolctl``); the problem is tiny and
-threads only add overhead.  A full run (10 seeds x 3 noise rates x 3
-losses = 90 fits) takes a few minutes on one core.
+BLAS is limited to one thread (``_common.pin_threads`` before numpy is
+imported, and ``threadpoolctl``); the problem is tiny and threads only add
+overhead.  A full run (10 seeds x 3 noise rates x 3 losses = 90 fits) takes
+a few minutes on one core.
 
 A plain-text table is printed and the raw per-seed results are written as
 JSON to ``benchmarks/results/minent_digits.json`` (git-ignored).
@@ -62,36 +63,28 @@ How to run (from the repository root)
 meaningful.
 """
 
-import argparse
-import json
-import platform
-import sys
-import time
+# isort: off
+import _common as bench
+
+bench.pin_threads()  # BLAS/OpenMP on one thread: before numpy is imported
+# isort: on
+# ruff: noqa: E402 (the imports below must come after pin_threads)
 import warnings
-from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
-import sklearn
 from scipy.special import entr
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
-import skentropy
 from skentropy import MinEntMLPClassifier
-
-SKENTROPY_VERSION = getattr(skentropy, "__version__", "unknown")
-RESULTS_PATH = Path(__file__).resolve().parent / "results" / "minent_digits.json"
 
 LOSSES = ("cross_entropy", "min_ent", "mix_ent")
 LOSS_LABELS = {"cross_entropy": "CE", "min_ent": "MIN-ENT", "mix_ent": "MIX-ENT"}
 TEST_SIZE = 0.3
-QUICK_SEEDS = 2
-QUICK_MAX_ITER = 30
+QUICK = {"seeds": 2, "max_iter": 30}
 
 # Paper: EMNIST-Letters, VGG-5, clean labels, test accuracy in %.
 PAPER = {"cross_entropy": 95.86, "min_ent": 95.933, "mix_ent": 95.927}
@@ -137,9 +130,7 @@ def make_model(loss, seed, args):
 
 def run_one(X_train, y_train, y_train_clean, X_test, y_test, loss, seed, args):
     model = make_model(loss, seed, args)
-    t0 = time.perf_counter()
-    model.fit(X_train, y_train)
-    fit_s = time.perf_counter() - t0
+    fit_s, _ = bench.time_call(model.fit, X_train, y_train, collect=False)
     proba = model.predict_proba(X_test)
     mlp = model[-1]
     return {
@@ -172,15 +163,13 @@ def summarise(runs, noise_rates, losses):
         ce = by_loss.get("cross_entropy")
         for loss in losses:
             rs = by_loss[loss]
-            acc = [r["test_accuracy"] for r in rs]
             row = {"noise": rate, "loss": loss, "n_seeds": len(rs)}
-            row["test_accuracy_mean"], row["test_accuracy_std"] = mean_std(acc)
-            row["test_entropy_mean"], row["test_entropy_std"] = mean_std(
-                [r["test_entropy"] for r in rs]
-            )
-            row["train_accuracy_noisy_mean"], row["train_accuracy_noisy_std"] = (
-                mean_std([r["train_accuracy_noisy_labels"] for r in rs])
-            )
+            for key, field in (
+                ("test_accuracy", "test_accuracy"),
+                ("test_entropy", "test_entropy"),
+                ("train_accuracy_noisy", "train_accuracy_noisy_labels"),
+            ):
+                row[f"{key}_mean"], row[f"{key}_std"] = mean_std([r[field] for r in rs])
             row["n_iter_mean"] = float(np.mean([r["n_iter"] for r in rs]))
             if ce is not None:
                 delta = [
@@ -197,14 +186,18 @@ def summarise(runs, noise_rates, losses):
     return summary
 
 
-def format_table(summary):
-    header = (
-        "| noise | loss    | test acc % (mean ± std) | Δ acc vs CE, pp (paired) "
-        "| test entropy, nats | train acc on noisy labels % | epochs "
-        "| paper EMNIST-L/VGG-5 (clean) |"
-    )
-    cells = header.split("|")[1:-1]
-    lines = [header, "|" + "|".join("-" * len(c) for c in cells) + "|"]
+def format_summary(summary):
+    headers = [
+        "noise",
+        "loss",
+        "test acc % (mean ± std)",
+        "Δ acc vs CE, pp (paired)",
+        "test entropy, nats",
+        "train acc on noisy labels %",
+        "epochs",
+        "paper EMNIST-L/VGG-5 (clean)",
+    ]
+    body = []
     for row in summary:
         if row["loss"] == "cross_entropy" or row["delta_vs_ce_mean"] is None:
             delta = "—"
@@ -214,38 +207,28 @@ def format_table(summary):
                 f"{100 * row['delta_vs_ce_std']:.2f}"
             )
         paper = row["paper_emnist_letters_vgg5_clean"]
-        paper = "—" if paper is None else f"{paper:.3f} %"
-        values = [
-            f"{100 * row['noise']:.0f} %",
-            LOSS_LABELS[row["loss"]],
-            f"{100 * row['test_accuracy_mean']:.2f} ± "
-            f"{100 * row['test_accuracy_std']:.2f}",
-            delta,
-            f"{row['test_entropy_mean']:.3f} ± {row['test_entropy_std']:.3f}",
-            f"{100 * row['train_accuracy_noisy_mean']:.1f} ± "
-            f"{100 * row['train_accuracy_noisy_std']:.1f}",
-            f"{row['n_iter_mean']:.0f}",
-            paper,
-        ]
-        lines.append(
-            "|"
-            + "|".join(
-                f" {v:>{len(c) - 2}} " if i > 1 else f" {v:<{len(c) - 2}} "
-                for i, (v, c) in enumerate(zip(values, cells, strict=True))
-            )
-            + "|"
+        body.append(
+            [
+                f"{100 * row['noise']:.0f} %",
+                LOSS_LABELS[row["loss"]],
+                f"{100 * row['test_accuracy_mean']:.2f} ± "
+                f"{100 * row['test_accuracy_std']:.2f}",
+                delta,
+                f"{row['test_entropy_mean']:.3f} ± {row['test_entropy_std']:.3f}",
+                f"{100 * row['train_accuracy_noisy_mean']:.1f} ± "
+                f"{100 * row['train_accuracy_noisy_std']:.1f}",
+                f"{row['n_iter_mean']:.0f}",
+                "—" if paper is None else f"{paper:.3f} %",
+            ]
         )
-    return "\n".join(lines)
+    return bench.format_table(headers, body, "<<>>>>>>")
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n", 1)[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench.parser(__doc__, "minent_digits", QUICK)
     parser.add_argument(
         "--seeds",
-        type=int,
+        type=bench.positive_int,
         default=10,
         help="number of seeds 0 .. N-1 (split, noise, initialisation; default 10)",
     )
@@ -262,13 +245,7 @@ def parse_args(argv=None):
         default=0.1,
         help="entropy_weight for min_ent and mix_ent (default 0.1)",
     )
-    parser.add_argument(
-        "--losses",
-        nargs="+",
-        choices=LOSSES,
-        default=list(LOSSES),
-        help="losses to compare (default: all three)",
-    )
+    bench.add_choice_list(parser, "--losses", LOSSES, "losses to compare")
     parser.add_argument(
         "--max-iter", type=int, default=200, help="MLP max_iter (default 200)"
     )
@@ -279,23 +256,7 @@ def parse_args(argv=None):
         default=[128],
         help="hidden_layer_sizes (default 128)",
     )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"smoke test: {QUICK_SEEDS} seeds, max_iter={QUICK_MAX_ITER}",
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=RESULTS_PATH,
-        help=f"JSON output file (default: {RESULTS_PATH})",
-    )
     args = parser.parse_args(argv)
-    if args.quick:
-        args.seeds = QUICK_SEEDS
-        args.max_iter = QUICK_MAX_ITER
-    if args.seeds < 1:
-        parser.error("--seeds must be >= 1")
     if any(not 0.0 <= r < 1.0 for r in args.noise):
         parser.error("--noise rates must be in [0, 1)")
     return args
@@ -309,16 +270,15 @@ def main(argv=None):
     X, y_raw = load_digits(return_X_y=True)
     classes, y = np.unique(y_raw, return_inverse=True)
     n_classes = classes.size
-    print(
+
+    settings = (
         f"load_digits: {X.shape[0]} x {X.shape[1]}, {n_classes} classes; "
         f"seeds 0..{args.seeds - 1}; noise {args.noise}; "
         f"hidden {tuple(args.hidden)}, adam, max_iter={args.max_iter}; "
-        f"entropy_weight={args.entropy_weight}" + (" [--quick]" if args.quick else "")
+        f"entropy_weight={args.entropy_weight}"
     )
-
     runs = []
-    start = time.perf_counter()
-    with threadpool_limits(limits=1):
+    with bench.measure(settings, quick=args.quick) as run:
         for seed in range(args.seeds):
             X_train, X_test, y_train, y_test = train_test_split(
                 X, y, test_size=TEST_SIZE, stratify=y, random_state=seed
@@ -349,59 +309,49 @@ def main(argv=None):
                         f"({result['fit_s']:.1f} s)",
                         flush=True,
                     )
-    elapsed = time.perf_counter() - start
-
     summary = summarise(runs, args.noise, args.losses)
     print()
     print(
         f"Test set: clean labels, {TEST_SIZE:.0%} stratified split per seed; "
         f"mean ± std over {args.seeds} seed(s)."
     )
-    print(format_table(summary))
+    print(format_summary(summary))
     print()
     print(PAPER_NOTE)
-    print(f"\ntotal wall time: {elapsed:.1f} s")
+    print(f"\ntotal wall time: {run.elapsed:.1f} s")
 
-    record = {
-        "benchmark": "minent_digits",
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:],
-        "quick": args.quick,
-        "settings": {
-            "dataset": "sklearn.datasets.load_digits",
-            "test_size": TEST_SIZE,
-            "split": "train_test_split(stratify=y, random_state=seed), per seed",
-            "noise": "symmetric, training labels only, "
-            "rng=numpy.random.default_rng([seed, round(1000 * rate)])",
-            "seeds": list(range(args.seeds)),
-            "noise_rates": args.noise,
-            "losses": args.losses,
-            "hidden_layer_sizes": args.hidden,
-            "solver": "adam",
-            "max_iter": args.max_iter,
-            "early_stopping": False,
-            "entropy_weight": args.entropy_weight,
-            "preprocessing": "StandardScaler fitted on the training split",
+    bench.write_results(
+        args.results,
+        {
+            "benchmark": "minent_digits",
+            "quick": args.quick,
+            "settings": {
+                "dataset": "sklearn.datasets.load_digits",
+                "test_size": TEST_SIZE,
+                "split": "train_test_split(stratify=y, random_state=seed), per seed",
+                "noise": "symmetric, training labels only, "
+                "rng=numpy.random.default_rng([seed, round(1000 * rate)])",
+                "seeds": list(range(args.seeds)),
+                "noise_rates": args.noise,
+                "losses": args.losses,
+                "hidden_layer_sizes": args.hidden,
+                "solver": "adam",
+                "max_iter": args.max_iter,
+                "early_stopping": False,
+                "entropy_weight": args.entropy_weight,
+                "preprocessing": "StandardScaler fitted on the training split",
+            },
+            "paper_reference": {
+                "dataset": "EMNIST-Letters",
+                "model": "VGG-5",
+                "test_accuracy_percent": PAPER,
+            },
+            "total_wall_time_s": run.elapsed,
+            "summary": summary,
+            "runs": runs,
         },
-        "paper_reference": {
-            "dataset": "EMNIST-Letters",
-            "model": "VGG-5",
-            "test_accuracy_percent": PAPER,
-        },
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-            "skentropy": SKENTROPY_VERSION,
-        },
-        "total_wall_time_s": elapsed,
-        "summary": summary,
-        "runs": runs,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"raw results written to {args.output}")
+        run.machine,
+    )
 
 
 if __name__ == "__main__":

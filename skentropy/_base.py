@@ -42,8 +42,13 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight
 
-from ._engine import History, fit_lbfgs, fit_stochastic, make_optimizer
-from ._engine.network import batch_objective
+from ._engine import (
+    History,
+    batch_objective,
+    fit_lbfgs,
+    fit_stochastic,
+    make_optimizer,
+)
 
 __all__ = [
     "BaseNetworkEstimator",
