@@ -37,7 +37,9 @@ Set-up (paper's where it says, ours where it is silent):
   ceil(cells / 2) cells form block 1, the rest block 2. In the paper the
   cells of a block share one input and one output gate; the engine gives
   every cell its own gates, so our network has a few more weights than the
-  paper's (3 cells: 127 parameters).
+  paper's (3 cells: 127 parameters). This is the engine's
+  ``SequenceNetwork(7, cells, 7, "logistic", forget_gate=False,
+  readout="every")``.
 * Initialisation (1997 conventions, the paper is silent): every weight and
   bias uniform in [-0.2, 0.2], then the output-gate biases set to -1 for
   the cells of block 1 and -2 for block 2. Restart r draws its weights from
@@ -66,7 +68,8 @@ Set-up (paper's where it says, ours where it is silent):
   order. The order is shared by all networks: they are one stacked
   parameter array stepping in lockstep on the same string (that is what
   makes 1500 networks affordable), and differ only in initial weights,
-  learning rate and loss.
+  learning rate and loss. The engine's ``LockstepTrainer``
+  (``skentropy._engine.lockstep``) does this, with the engine's SGD.
 * Convergence (the paper's "every next-symbol prediction right"; its
   threshold is our reading): a network has converged when, for every step
   of every string of both sets, all legal-next outputs are above 0.5 and
@@ -88,7 +91,8 @@ range of parameters) judged from our numbers, and the wall time. Written:
 raw JSON (every network's outcome, sequences, final error rates; the
 settings, seeds, machine and versions) to
 ``benchmarks/results/eem_lstm_reber.json`` (``--quick``:
-``eem_lstm_reber_quick.json``). BLAS runs on one thread (``_common``).
+``eem_lstm_reber_quick.json``). BLAS runs on one thread
+(``_common.pin_threads``).
 
 How to run (from the repository root)
 -------------------------------------
@@ -113,32 +117,22 @@ are not meaningful, it only checks that the script works.
 """
 
 # isort: off
-# Pins BLAS/OpenMP to one thread, so it must come before numpy.
-from _common import cpu_model
+import _common as bench
 
+bench.pin_threads()  # BLAS/OpenMP on one thread: before numpy is imported
 # isort: on
-import argparse
-import json
+# ruff: noqa: E402 (the imports below must come after pin_threads)
 import math
-import platform
-import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 
-import skentropy
-from skentropy._engine.layers import Dense
-from skentropy._engine.losses import LOSSES
-from skentropy._engine.lstm import LSTM
+from skentropy._engine.lockstep import Criterion, LockstepTrainer
+from skentropy._engine.sequence_network import SequenceNetwork
 from skentropy.datasets import REBER_ALPHABET, make_reber
 
-SKENTROPY_VERSION = getattr(skentropy, "__version__", "unknown")
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-RESULTS_PATH = RESULTS_DIR / "eem_lstm_reber.json"
-QUICK_RESULTS_PATH = RESULTS_DIR / "eem_lstm_reber_quick.json"
+QUICK_RESULTS_PATH = bench.RESULTS_DIR / "eem_lstm_reber_quick.json"
 
 N_SYMBOLS = len(REBER_ALPHABET)
 FULL_WIDTHS = (1.3, 1.4, 1.5, 1.6)
@@ -146,11 +140,15 @@ FULL_LRS = (0.1, 0.2, 0.3)
 FULL_RESTARTS = 100
 FULL_STRINGS = 500
 FULL_EPOCHS = 500  # 250,000 sequences of 500 strings
-QUICK_WIDTHS = (1.5,)
-QUICK_LRS = (0.1, 0.3)
-QUICK_RESTARTS = 2
-QUICK_STRINGS = 60
-QUICK_EPOCHS = 5
+QUICK = {
+    "widths": (1.5,),
+    "lrs": (0.1, 0.3),
+    "restarts": 2,
+    "strings": 60,
+    "max_epochs": 5,
+    "report_every": 1,
+    "results": QUICK_RESULTS_PATH,
+}
 INIT_WEIGHT = 0.2
 # Sequences per evaluation bucket: sorted by length, so padding stays small.
 BUCKET_STRINGS = 128
@@ -292,7 +290,7 @@ def make_buckets(sequences, size=BUCKET_STRINGS):
 
 
 # ---------------------------------------------------------------------------
-# Network
+# Network and criteria (the engine's; the paper's configuration)
 # ---------------------------------------------------------------------------
 
 
@@ -315,81 +313,55 @@ def block_sizes(cells):
     return (first, cells - first) if cells > 1 else (1,)
 
 
-class Network:
-    """LSTM (1997 cell) plus a dense sigmoid output layer read at every step.
+def make_network(cells):
+    """LSTM (1997 cell) plus a dense sigmoid output layer read at every step."""
+    return SequenceNetwork(
+        N_SYMBOLS, cells, N_SYMBOLS, "logistic", forget_gate=False, readout="every"
+    )
+
+
+def init_params(network, seed, restarts):
+    """Initial weights of the given restarts, one random stream each.
 
     Parameters
     ----------
-    cells : int
-        Memory cells of the LSTM layer.
+    network : SequenceNetwork
+    seed : int
+        Experiment seed.
+    restarts : sequence of int
+        Restart indices; restart r draws from ``SeedSequence([seed, r])``.
 
-    Attributes
-    ----------
-    layer : LSTM
-    dense : Dense
-    n_params : int
-        Parameters per network (columns of the stacked array).
+    Returns
+    -------
+    params : ndarray of shape (len(restarts), n_params)
+        U(-0.2, 0.2) weights; output-gate biases -1 (block 1), -2
+        (block 2).
     """
+    params = np.empty((len(restarts), network.n_params))
+    for row, restart in zip(params, restarts, strict=True):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, restart]))
+        row[:] = rng.uniform(-INIT_WEIGHT, INIT_WEIGHT, network.n_params)
+    blocks = block_sizes(network.lstm.hidden)
+    gate_bias = -np.repeat(np.arange(1.0, len(blocks) + 1), blocks)
+    network.lstm.bias(params)[:, network.lstm.o_cols] = gate_bias
+    return params
 
-    def __init__(self, cells):
-        self.cells = cells
-        self.layer = LSTM(n_inputs=N_SYMBOLS, hidden=cells, offset=0, forget_gate=False)
-        start = self.layer.n_params
-        self.dense = Dense(
-            cells,
-            N_SYMBOLS,
-            weight_offset=start,
-            bias_offset=start + cells * N_SYMBOLS,
-        )
-        self.n_params = start + cells * N_SYMBOLS + N_SYMBOLS
-        blocks = block_sizes(cells)
-        self.output_gate_bias = -np.repeat(
-            np.arange(1.0, len(blocks) + 1), blocks
-        ).astype(float)
 
-    def init_params(self, seed, restarts):
-        """Initial weights of restarts ``0 .. restarts-1``, one stream each.
+def criterion(kernel_width):
+    """A table row's loss: MSE (``None``) or EEM, gradient ascent on V, width h."""
+    if kernel_width is None:
+        return Criterion("squared_error")
+    return Criterion("eem_outputs", kernel_width, {"objective": "ip"})
 
-        Parameters
-        ----------
-        seed : int
-            Experiment seed.
-        restarts : sequence of int
-            Restart indices; restart r draws from ``SeedSequence([seed, r])``.
 
-        Returns
-        -------
-        params : ndarray of shape (len(restarts), n_params)
-            U(-0.2, 0.2) weights; output-gate biases -1 (block 1), -2
-            (block 2).
-        """
-        params = np.empty((len(restarts), self.n_params))
-        for row, restart in zip(params, restarts, strict=True):
-            rng = np.random.default_rng(np.random.SeedSequence([seed, restart]))
-            row[:] = rng.uniform(-INIT_WEIGHT, INIT_WEIGHT, self.n_params)
-        self.layer.bias(params)[:, self.layer.o_cols] = self.output_gate_bias
-        return params
+def label(crit):
+    """Row label of the tables."""
+    return "MSE" if crit.kernel_width is None else f"EEM h={crit.kernel_width:g}"
 
-    def logits(self, params, x, cache=None):
-        """Output logits of stacked networks on a batch of sequences.
 
-        Parameters
-        ----------
-        params : ndarray of shape (R, n_params)
-        x : ndarray of shape (n, T, 7)
-        cache : LSTMCache or None
-            Buffers of an earlier call to reuse.
-
-        Returns
-        -------
-        z : ndarray of shape (R, n, T, 7)
-        cache : LSTMCache
-        """
-        cache = self.layer.forward(params, x, cache)
-        n, models, steps, cells = cache.outputs.shape
-        hidden = cache.outputs.transpose(1, 0, 2, 3).reshape(models, n * steps, cells)
-        z = self.dense.forward(params, hidden)
-        return z.reshape(models, n, steps, N_SYMBOLS), cache
+# ---------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------
 
 
 def correct_networks(scores, target, mask=None, threshold=0.5, *, unit="step"):
@@ -431,12 +403,12 @@ def correct_networks(scores, target, mask=None, threshold=0.5, *, unit="step"):
     return (~output_ok).sum(axis=(-2, -1))
 
 
-def count_errors(net, params, buckets, unit="step"):
+def count_errors(network, params, buckets, unit="step"):
     """Wrong predictions of every network over a set of strings, frozen weights.
 
     Parameters
     ----------
-    net : Network
+    network : SequenceNetwork
     params : ndarray of shape (R, n_params)
     buckets : list of Bucket
     unit : {"step", "output"}, default="step"
@@ -449,14 +421,15 @@ def count_errors(net, params, buckets, unit="step"):
         multiplicity.
     """
     wrong = np.zeros(params.shape[0])
+    buffers = network.buffers(BUCKET_STRINGS, params.dtype)
     with np.errstate(all="ignore"):  # diverged weights: NaN counts as wrong
         for bucket in buckets:
             n, steps = bucket.mask.shape
             chunk = max(1, EVAL_ELEMENTS // (n * steps))
-            cache = None
             for start in range(0, params.shape[0], chunk):
                 block = slice(start, start + chunk)
-                z, cache = net.logits(params[block], bucket.x, cache)
+                z = network.forward(params[block], bucket.x, buffers)
+                z = z.reshape(-1, n, steps, N_SYMBOLS)
                 per_string = correct_networks(
                     z, bucket.target, bucket.mask, 0.0, unit=unit
                 )
@@ -470,189 +443,36 @@ def total_steps(buckets):
 
 
 # ---------------------------------------------------------------------------
-# Lockstep training
+# Experiment
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Criterion:
-    """A training loss: MSE or EEM with one kernel width.
-
-    Attributes
-    ----------
-    kernel_width : float or None
-        None for MSE.
-    """
-
-    kernel_width: float | None
-
-    @property
-    def label(self):
-        """Row label of the tables."""
-        return "MSE" if self.kernel_width is None else f"EEM h={self.kernel_width:g}"
-
-
-def _blocks(keys):
-    """``(key, start, stop)`` of the runs of equal consecutive ``keys``."""
-    keys = list(keys)
-    blocks, start = [], 0
-    for k in range(1, len(keys) + 1):
-        if k == len(keys) or keys[k] != keys[start]:
-            blocks.append((keys[start], start, k))
-            start = k
-    return blocks
-
-
-class LockstepTrainer:
-    """Stacked networks trained in lockstep, one SGD step per string (BPTT).
-
-    Network ``k`` has its own initial weights ``params[k]``, learning rate
-    ``lrs[k]`` and criterion ``criteria[groups[k]]``; ``groups`` must be
-    non-decreasing, so each criterion's networks are one contiguous block
-    of the stack.
-
-    The output deltas come from the engine's losses, one call per run of
-    MSE networks and one per run of EEM networks (``eem_outputs`` with
-    ``objective="ip"`` and each row's own kernel width).
+def train_epoch(trainer, sequences, order):
+    """One epoch of lockstep training; which networks got every string right.
 
     Parameters
     ----------
-    net : Network
-    params : ndarray of shape (R, n_params)
-        Trained in place (copy it first to keep the initial weights).
-    lrs : ndarray of shape (R,)
-    groups : ndarray of int of shape (R,)
-    criteria : sequence of Criterion
+    trainer : LockstepTrainer
+    sequences : list of Sequence
+    order : sequence of int
+
+    Returns
+    -------
+    all_right : ndarray of bool of shape (R,)
+        Networks that predicted every step of every string right during
+        the epoch (before each string's update).
     """
+    all_right = np.ones(trainer.params.shape[0], dtype=bool)
 
-    def __init__(self, net, params, lrs, groups, criteria):
-        groups = np.asarray(groups)
-        if np.any(np.diff(groups) < 0):
-            raise ValueError("networks must be ordered by criterion")
-        self.net = net
-        self.criteria = list(criteria)
-        self.params = params
-        self.lrs = np.asarray(lrs, dtype=float)
-        self.groups = groups
-        self._reset_buffers()
-
-    def _reset_buffers(self):
-        self.grad = np.empty_like(self.params)
-        self._lr_column = self.lrs[:, None].copy()
-        self._caches = {}  # LSTM buffers per string length
-        self._buffers = {}  # output-layer buffers per string length
-        # Runs of MSE networks and of EEM networks (any width, one per row).
-        widths = [self.criteria[g].kernel_width for g in self.groups]
-        self._loss_blocks = [
-            (a, b, None if not is_eem else np.array(widths[a:b], dtype=float))
-            for is_eem, a, b in _blocks(w is not None for w in widths)
-        ]
-
-    def keep(self, mask):
-        """Drop the networks where ``mask`` is False from the stack.
-
-        Parameters
-        ----------
-        mask : ndarray of bool of shape (R,)
-        """
-        self.params = self.params[mask]
-        self.lrs = self.lrs[mask]
-        self.groups = self.groups[mask]
-        self._reset_buffers()
-
-    def _buffers_for(self, steps):
-        buffers = self._buffers.get(steps)
-        if buffers is None:
-            outputs = (self.params.shape[0], steps, N_SYMBOLS)
-            buffers = {
-                "z": np.empty(outputs),  # logits
-                "delta": np.empty(outputs),  # dL/dlogits
-                "target": np.empty(outputs),
-                "grad_hidden": np.empty((outputs[0], steps, self.net.cells)),
-                # each EEM row's kernel width, per network and step
-                "widths": [
-                    None if w is None else np.repeat(w, steps)
-                    for _, _, w in self._loss_blocks
-                ],
-            }
-            self._buffers[steps] = buffers
-        return buffers
-
-    def _deltas(self, seq, b):
-        """dL/dlogits of every network from the logits in ``b["z"]``."""
-        target = b["target"]
-        target[...] = seq.target
-        steps = seq.target.shape[0]
-        rows_z = b["z"].reshape(-1, N_SYMBOLS)
-        rows_t = target.reshape(-1, N_SYMBOLS)
-        rows_d = b["delta"].reshape(-1, N_SYMBOLS)
-        for (a, stop, _), widths in zip(self._loss_blocks, b["widths"], strict=True):
-            rows = slice(a * steps, stop * steps)
-            if widths is None:
-                loss, params = LOSSES["squared_error"], {}
-            else:
-                loss = LOSSES["eem_outputs"]
-                params = {"kernel_width": widths, "objective": "ip"}
-            # The loss overwrites z (activation, then gradient); z is ours.
-            _, d = loss(rows_t[rows], rows_z[rows], "logistic", None, **params)
-            rows_d[rows] = d
-
-    def train_string(self, seq, all_right):
-        """One forward/backward pass on ``seq`` and one SGD step per network.
-
-        Parameters
-        ----------
-        seq : Sequence
-        all_right : ndarray of bool of shape (R,)
-            Cleared (in place) for the networks that got a step of ``seq``
-            wrong before their update.
-        """
-        net, params, grad = self.net, self.params, self.grad
-        models = params.shape[0]
-        steps = seq.target.shape[0]
-        b = self._buffers_for(steps)
-        cache = net.layer.forward(params, seq.x, self._caches.get(steps))
-        self._caches[steps] = cache
-        hidden = cache.outputs[0]  # (R, T, cells)
-        z, delta = b["z"], b["delta"]
-        net.dense.forward(params, hidden, out=z)
+    def check(i, z):
         # Right iff sign * logit > 0 at every output of every step (the
         # output is then on the right side of 0.5); NaN is wrong.
-        np.multiply(z, seq.sign, delta)  # scratch, overwritten below
-        all_right &= delta.reshape(models, -1).min(axis=1) > 0
-        self._deltas(seq, b)
-        net.dense.backward(params, hidden, delta, grad, scale=1.0)
-        net.dense.input_delta(params, delta, out=b["grad_hidden"])
-        net.layer.backward(
-            params, cache, b["grad_hidden"][None], grad, scale=1.0, input_grad=False
-        )
-        grad *= self._lr_column
-        params -= grad
+        margin = (z * sequences[i].sign).reshape(all_right.size, -1)
+        np.logical_and(all_right, margin.min(axis=1) > 0, out=all_right)
 
-    def train_epoch(self, sequences, order):
-        """Present ``sequences`` in ``order``, one update per string.
-
-        Parameters
-        ----------
-        sequences : list of Sequence
-        order : sequence of int
-
-        Returns
-        -------
-        all_right : ndarray of bool of shape (R,)
-            Networks that predicted every step of every string right during
-            the epoch (before each string's update).
-        """
-        all_right = np.ones(self.params.shape[0], dtype=bool)
-        with np.errstate(all="ignore"):  # divergence is detected afterwards
-            for i in order:
-                self.train_string(sequences[i], all_right)
-        return all_right
-
-
-# ---------------------------------------------------------------------------
-# Experiment
-# ---------------------------------------------------------------------------
+    examples = [(seq.x, seq.target) for seq in sequences]
+    trainer.train_epoch(examples, order, check)
+    return all_right
 
 
 def data_seeds(seed):
@@ -705,19 +525,21 @@ def run_experiment(
     test = make_sequences(n_test, seeds["test"])
     check = make_buckets(train + test)
     train_buckets, test_buckets = make_buckets(train), make_buckets(test)
-    net = Network(cells)
+    net = make_network(cells)
 
-    # Stack order: criterion-major, then learning rate, then restart.
+    # Stack order: criterion-major (one loss call per criterion's block),
+    # then learning rate, then restart.
     grid = [
         (c, lr, r) for c in range(len(criteria)) for lr in lrs for r in range(restarts)
     ]
     n_nets = len(grid)
-    groups = np.array([g[0] for g in grid])
     lr_of = np.array([g[1] for g in grid], dtype=float)
     restart_of = np.array([g[2] for g in grid])
-    initial = net.init_params(seed, range(restarts))[restart_of]
+    initial = init_params(net, seed, range(restarts))[restart_of]
     final = initial.copy()
-    trainer = LockstepTrainer(net, initial.copy(), lr_of, groups, criteria)
+    trainer = LockstepTrainer(
+        net, initial.copy(), lr_of, [criteria[g[0]] for g in grid]
+    )
     ids = np.arange(n_nets)  # global index of each stacked network
     epochs_done = np.full(n_nets, -1)
     diverged = np.zeros(n_nets, dtype=bool)
@@ -730,7 +552,7 @@ def run_experiment(
             break
         order = order_rng.permutation(n_train)
         tic = time.perf_counter()
-        all_right = trainer.train_epoch(train, order)
+        all_right = train_epoch(trainer, train, order)
         train_time = time.perf_counter() - tic
         finite = np.isfinite(trainer.params).all(axis=1)
         candidates = np.flatnonzero(all_right & finite)
@@ -783,7 +605,7 @@ def run_experiment(
         converged = bool(epochs_done[k] >= 0)
         networks.append(
             {
-                "criterion": criteria[c].label,
+                "criterion": label(criteria[c]),
                 "kernel_width": criteria[c].kernel_width,
                 "lr": lr,
                 "restart": r,
@@ -831,10 +653,10 @@ def summarise(networks, criteria, lrs):
     """
     cells = {}
     for crit in criteria:
-        row = cells.setdefault(crit.label, {})
+        row = cells.setdefault(label(crit), {})
         for lr in lrs:
             cell = [
-                n for n in networks if n["criterion"] == crit.label and n["lr"] == lr
+                n for n in networks if n["criterion"] == label(crit) and n["lr"] == lr
             ]
             done = np.array([n["sequences"] for n in cell if n["converged"]]) / 1e3
             row[lr] = {
@@ -864,7 +686,7 @@ def _print_table(title, criteria, lrs, width, cell_text):
     print("-" * len(header))
     for crit in criteria:
         print(
-            f"{crit.label:<11}"
+            f"{label(crit):<11}"
             + "".join(f"{cell_text(crit, lr):>{width}}" for lr in lrs)
         )
     print()
@@ -879,12 +701,12 @@ def print_tables(cells, criteria, lrs):
     def percent(crit, lr):
         known = paper(crit, lr)
         paper_pct = "?" if known is None or known[2] is None else f"{known[2]}"
-        return f"{paper_pct} % | {cells[crit.label][lr]['percent']:.0f} %"
+        return f"{paper_pct} % | {cells[label(crit)][lr]['percent']:.0f} %"
 
     def sequences(crit, lr):
         known = paper(crit, lr)
         paper_text = "?" if known is None else _fmt_mean(known[0], known[1])
-        ours = cells[crit.label][lr]
+        ours = cells[label(crit)][lr]
         return f"{paper_text} | {_fmt_mean(ours['mean_k'], ours['std_k'])}"
 
     _print_table("% converged (paper | ours)", criteria, lrs, 24, percent)
@@ -959,68 +781,100 @@ def _verdict_line(name, v):
     )
 
 
+def parse_args(argv=None):
+    """The command line (see the module docstring)."""
+    parser = bench.parser(__doc__, "eem_lstm_reber", quick=QUICK)
+    add = parser.add_argument
+    add(
+        "--restarts",
+        type=bench.positive_int,
+        default=FULL_RESTARTS,
+        help=f"initialisations per (criterion, lr) cell (default {FULL_RESTARTS})",
+    )
+    add(
+        "--widths",
+        type=bench.positive_float,
+        nargs="+",
+        default=FULL_WIDTHS,
+        help=f"EEM kernel widths h (default {' '.join(map(str, FULL_WIDTHS))})",
+    )
+    add(
+        "--lrs",
+        type=bench.positive_float,
+        nargs="+",
+        default=FULL_LRS,
+        help=f"learning rates (default {' '.join(map(str, FULL_LRS))})",
+    )
+    add("--no-mse", action="store_true", help="EEM rows only")
+    add(
+        "--cells",
+        type=bench.positive_int,
+        default=3,
+        help="memory cells: 3 is 2(2,1), 4 is 2(2,2) (default 3)",
+    )
+    add(
+        "--strings",
+        type=bench.positive_int,
+        default=FULL_STRINGS,
+        help=f"strings per set, train and test (default {FULL_STRINGS})",
+    )
+    add(
+        "--max-epochs",
+        type=bench.positive_int,
+        default=FULL_EPOCHS,
+        help=f"budget in epochs (default {FULL_EPOCHS})",
+    )
+    add("--seed", type=int, default=0, help="fixes data, order, weights (default 0)")
+    add(
+        "--report-every",
+        type=int,
+        default=10,
+        help="epochs between progress lines, 0: none (default 10)",
+    )
+    return parser.parse_args(argv)
+
+
 def main(argv=None):
     """Run the experiment from the command line (see the module docstring)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke test")
-    parser.add_argument("--restarts", type=int, default=None)
-    parser.add_argument("--widths", type=float, nargs="+", default=None)
-    parser.add_argument("--lrs", type=float, nargs="+", default=None)
-    parser.add_argument("--no-mse", action="store_true", help="EEM rows only")
-    parser.add_argument("--cells", type=int, default=3)
-    parser.add_argument("--strings", type=int, default=None, help="per set")
-    parser.add_argument("--max-epochs", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--report-every", type=int, default=None)
-    parser.add_argument("--output", type=Path, default=None)
-    args = parser.parse_args(argv)
-
-    quick = args.quick
-    widths = args.widths or (QUICK_WIDTHS if quick else FULL_WIDTHS)
-    lrs = args.lrs or (QUICK_LRS if quick else FULL_LRS)
-    restarts = args.restarts or (QUICK_RESTARTS if quick else FULL_RESTARTS)
-    n_strings = args.strings or (QUICK_STRINGS if quick else FULL_STRINGS)
-    max_epochs = args.max_epochs or (QUICK_EPOCHS if quick else FULL_EPOCHS)
-    report_every = args.report_every or (1 if quick else 10)
-    output = args.output or (QUICK_RESULTS_PATH if quick else RESULTS_PATH)
-    criteria = ([] if args.no_mse else [Criterion(None)]) + [
-        Criterion(w) for w in widths
+    args = parse_args(argv)
+    lrs, restarts, n_strings = args.lrs, args.restarts, args.strings
+    max_epochs = args.max_epochs
+    criteria = ([] if args.no_mse else [criterion(None)]) + [
+        criterion(w) for w in args.widths
     ]
-    net = Network(args.cells)
+    net = make_network(args.cells)
 
-    print(
-        f"CPU: {cpu_model()}; Python {platform.python_version()}; NumPy "
-        f"{np.__version__}; 1 BLAS thread"
-    )
-    print(
-        f"Reber next-symbol prediction, {n_strings} train / {n_strings} test "
-        f"strings; LSTM 1997 cell (no forget gate), {args.cells} cells in blocks "
-        f"{block_sizes(args.cells)} (gates per cell), sigmoid outputs, "
-        f"{net.n_params} parameters"
-    )
-    print(
-        f"training: per-string BPTT, one SGD step per string (the paper: "
-        f"per-symbol truncated RTRL); budget {max_epochs} epochs = "
-        f"{max_epochs * n_strings:,} sequences; {restarts} restarts x "
-        f"{len(lrs)} learning rates x {len(criteria)} criteria = "
-        f"{restarts * len(lrs) * len(criteria)} networks in lockstep; seed "
-        f"{args.seed}"
-    )
-    print()
+    with bench.blas_threads(1):
+        machine = bench.print_machine(
+            f"Reber next-symbol prediction, {n_strings} train / {n_strings} test "
+            f"strings; LSTM 1997 cell (no forget gate), {args.cells} cells in "
+            f"blocks {block_sizes(args.cells)} (gates per cell), sigmoid outputs, "
+            f"{net.n_params} parameters",
+            quick=args.quick,
+        )
+        print(
+            f"training: per-string BPTT, one SGD step per string (the paper: "
+            f"per-symbol truncated RTRL); budget {max_epochs} epochs = "
+            f"{max_epochs * n_strings:,} sequences; {restarts} restarts x "
+            f"{len(lrs)} learning rates x {len(criteria)} criteria = "
+            f"{restarts * len(lrs) * len(criteria)} networks in lockstep; seed "
+            f"{args.seed}"
+        )
+        print()
 
-    start = time.perf_counter()
-    result = run_experiment(
-        criteria,
-        lrs,
-        restarts,
-        cells=args.cells,
-        n_train=n_strings,
-        n_test=n_strings,
-        max_epochs=max_epochs,
-        seed=args.seed,
-        report_every=report_every,
-    )
-    elapsed = time.perf_counter() - start
+        start = time.perf_counter()
+        result = run_experiment(
+            criteria,
+            lrs,
+            restarts,
+            cells=args.cells,
+            n_train=n_strings,
+            n_test=n_strings,
+            max_epochs=max_epochs,
+            seed=args.seed,
+            report_every=args.report_every,
+        )
+        elapsed = time.perf_counter() - start
     epoch_log = result["epoch_log"]
     # Networks trained per epoch: those still active plus those leaving.
     network_epochs = sum(
@@ -1040,14 +894,12 @@ def main(argv=None):
     cells = summarise(result["networks"], criteria, lrs)
     print_tables(cells, criteria, lrs)
 
-    labels = [c.label for c in criteria if c.kernel_width is not None]
+    labels = [label(c) for c in criteria if c.kernel_width is not None]
     verdicts = {}
     if not args.no_mse and labels:
-        ours = {
-            label: {lr: cells[label][lr]["percent"] for lr in lrs} for label in cells
-        }
+        ours = {name: {lr: cells[name][lr]["percent"] for lr in lrs} for name in cells}
         paper = {
-            c.label: {
+            label(c): {
                 lr: PAPER[c.kernel_width][lr][2]
                 for lr in lrs
                 if c.kernel_width in PAPER and lr in PAPER[c.kernel_width]
@@ -1078,17 +930,9 @@ def main(argv=None):
 
     record = {
         "benchmark": "eem_lstm_reber",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quick": quick,
+        "quick": args.quick,
         "paper": "Alexandre & Marques de Sa (2006); Marques de Sa et al. (2013), "
         "Table 6.9",
-        "machine": {
-            "cpu": cpu_model(),
-            "platform": platform.platform(),
-            "python": sys.version,
-            "blas_threads": 1,
-        },
-        "versions": {"skentropy": SKENTROPY_VERSION, "numpy": np.__version__},
         "settings": {
             "cells": args.cells,
             "blocks": list(block_sizes(args.cells)),
@@ -1109,7 +953,7 @@ def main(argv=None):
             "max_sequences": max_epochs * n_strings,
             "restarts": restarts,
             "learning_rates": list(lrs),
-            "criteria": [c.label for c in criteria],
+            "criteria": [label(c) for c in criteria],
         },
         "seeds": result["seeds"],
         "distinct_strings": distinct,
@@ -1119,15 +963,13 @@ def main(argv=None):
         "full_stack_ms_per_string": full_stack_ms,
         "network_epochs": network_epochs,
         "summary": {
-            label: {str(lr): v for lr, v in row.items()} for label, row in cells.items()
+            name: {str(lr): v for lr, v in row.items()} for name, row in cells.items()
         },
         "verdicts": verdicts,
         "epoch_log": result["epoch_log"],
         "networks": result["networks"],
     }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"raw results written to {output}")
+    bench.write_results(args.results, record, machine)
     return record
 
 

@@ -20,8 +20,13 @@ from sklearn.utils.validation import (
 
 from ._base import BaseStochasticEstimator, NetworkClassifierMixin, store_init_params
 from ._docstrings import fill_doc
-from ._engine import LOSSES, WIDTH_RULES, output_values, resolve_kernel_width
-from ._engine.sequence_network import SequenceNetwork
+from ._engine import (
+    LOSSES,
+    WIDTH_RULES,
+    SequenceNetwork,
+    output_values,
+    resolve_kernel_width,
+)
 
 __all__ = ["EEMLSTMClassifier"]
 

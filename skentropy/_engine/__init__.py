@@ -19,6 +19,7 @@ from .information import (
     silverman_width,
 )
 from .layers import Dense
+from .lockstep import Criterion, LockstepTrainer
 from .losses import LOSSES, log_output, output_values
 from .lstm import LSTM, LSTMCache
 from .network import (
@@ -31,6 +32,7 @@ from .network import (
 )
 from .optimizers import SGD, Adam, make_optimizer
 from .overshoot import EOMResult, fit_overshoot
+from .sequence_network import SequenceBuffers, SequenceNetwork
 from .training import History, LBFGSResult, StochasticResult, fit_lbfgs, fit_stochastic
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "SGD",
     "WIDTH_RULES",
     "Adam",
+    "Criterion",
     "Dense",
     "EOMResult",
     "FeedForwardBuffers",
@@ -50,7 +53,10 @@ __all__ = [
     "History",
     "LBFGSResult",
     "LSTMCache",
+    "LockstepTrainer",
     "Network",
+    "SequenceBuffers",
+    "SequenceNetwork",
     "StochasticResult",
     "batch_objective",
     "error_entropy_and_grad",

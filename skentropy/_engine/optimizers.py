@@ -3,7 +3,7 @@
 An optimizer receives the parameters and the gradient at every ``update``
 and never keeps a reference to the parameters (the bug behind
 scikit-learn#19626). Its state is a dict of arrays and numbers
-(``state`` / ``from_state``), so an estimator can store it as plain fitted
+(``state`` / ``load_state``), so an estimator can store it as plain fitted
 state, pickle it and resume ``partial_fit``.
 
 The arithmetic is scikit-learn's (``_stochastic_optimizers.py``) done in
@@ -11,6 +11,11 @@ place over one vector with BLAS ``axpy`` / ``scal``: no per-array
 temporaries and three fewer passes over the parameters per Adam step. The
 fused multiply-adds round differently from NumPy's separate products, so
 results agree with ``MLPClassifier`` to round-off, not bit for bit.
+
+:class:`SGD` also steps a stack of R networks, a parameter array of shape
+(R, P), each network with its own learning rate (an array of shape (R,));
+that path uses NumPy's broadcasting, and with ``momentum=0`` it is exactly
+``params -= lr[:, None] * grad``.
 """
 
 import numpy as np
@@ -20,12 +25,17 @@ from ._blas import axpy, scal
 __all__ = ["SGD", "Adam", "make_optimizer"]
 
 
+def _rate(value):
+    """A learning rate as a float, or per-network rates as a fresh float array."""
+    return float(value) if np.ndim(value) == 0 else np.array(value, dtype=float)
+
+
 class _Optimizer:
     """Shared learning-rate bookkeeping."""
 
     def __init__(self, learning_rate_init: float):
         self.learning_rate_init = learning_rate_init
-        self.learning_rate = float(learning_rate_init)
+        self.learning_rate = _rate(learning_rate_init)
 
     def iteration_ends(self, time_step: int) -> None:
         """Hook called after each epoch with the number of samples seen."""
@@ -52,16 +62,18 @@ class SGD(_Optimizer):
 
     Parameters
     ----------
-    n_params : int
-        Length of the flat parameter vector.
+    n_params : int or tuple of int
+        Length of the flat parameter vector, or the shape ``(R, P)`` of R
+        stacked networks' parameters.
     dtype : dtype
         Dtype of the parameters.
-    learning_rate_init : float
-        Initial step size.
+    learning_rate_init : float or ndarray of shape (R,)
+        Initial step size; stacked networks may have one each.
     lr_schedule : {"constant", "invscaling", "adaptive"}
         ``invscaling``: ``lr = lr0 / (t + 1) ** power_t`` with ``t`` the
         number of samples seen; ``adaptive``: divide by 5 whenever
         ``n_iter_no_change`` epochs fail to improve, stop below 1e-6.
+        Per-network rates follow the schedule together.
     momentum : float
         Momentum coefficient.
     nesterov : bool
@@ -89,6 +101,9 @@ class SGD(_Optimizer):
 
     def update(self, params: np.ndarray, grad: np.ndarray) -> None:
         """One step: ``v = mu v - lr g``; ``params += v`` (or ``mu v - lr g``)."""
+        if params.ndim != 1:
+            self._update_stacked(params, grad)
+            return
         v = self.velocity
         scal(self.momentum, v)
         axpy(grad, v, -self.learning_rate)
@@ -98,31 +113,67 @@ class SGD(_Optimizer):
         else:
             axpy(v, params, 1.0)
 
+    def _update_stacked(self, params: np.ndarray, grad: np.ndarray) -> None:
+        """The step of :meth:`update` for (R, P) parameters, rates broadcast per row."""
+        rate = np.asarray(self.learning_rate, dtype=params.dtype)
+        # -lr, one per row: (-lr) g rounds exactly as -(lr g), so with
+        # momentum 0 the step is params - lr g to the last bit.
+        negative_rate = -rate.reshape(rate.shape + (1,) * (params.ndim - rate.ndim))
+        v, mu = self.velocity, self.momentum
+        if not mu:  # v = -lr g, two passes
+            np.multiply(grad, negative_rate, v)
+            params += v
+            return
+        step = np.multiply(grad, negative_rate, self._buffer(params))
+        v *= mu
+        v += step
+        if self.nesterov:
+            params += mu * v
+            params += step
+        else:
+            params += v
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the stacked networks where ``mask`` is True.
+
+        Their velocities and learning rates are kept as they are, so the
+        remaining networks continue exactly as if nothing was dropped.
+        """
+        self.velocity = self.velocity[mask]
+        if np.ndim(self.learning_rate):
+            self.learning_rate = self.learning_rate[mask]
+        if np.ndim(self.learning_rate_init):
+            self.learning_rate_init = np.asarray(self.learning_rate_init)[mask]
+        self._scratch = None
+
     def iteration_ends(self, time_step: int) -> None:
         if self.lr_schedule == "invscaling":
             self.learning_rate = (
-                float(self.learning_rate_init) / (time_step + 1) ** self.power_t
+                _rate(self.learning_rate_init) / (time_step + 1) ** self.power_t
             )
 
     def trigger_stopping(self, msg: str, verbose: bool) -> bool:
         if self.lr_schedule != "adaptive":
             return super().trigger_stopping(msg, verbose)
-        if self.learning_rate <= 1e-6:
+        if np.all(self.learning_rate <= 1e-6):
             if verbose:
                 print(msg + " Learning rate too small. Stopping.")
             return True
-        self.learning_rate /= 5.0
+        # Not in place: an array returned by state() stays as it was.
+        self.learning_rate = self.learning_rate / 5.0
         if verbose:
-            print(msg + f" Setting learning rate to {self.learning_rate:f}")
+            rate = self.learning_rate
+            shown = f"{rate:f}" if np.ndim(rate) == 0 else np.array2string(rate)
+            print(msg + f" Setting learning rate to {shown}")
         return False
 
     def state(self) -> dict:
-        """Plain-data state: ``{"learning_rate": float, "velocity": ndarray}``."""
+        """Plain-data state: ``learning_rate`` (float or ndarray) and ``velocity``."""
         return {"learning_rate": self.learning_rate, "velocity": self.velocity}
 
     def load_state(self, state: dict) -> None:
         """Restore what ``state`` returned (arrays are copied)."""
-        self.learning_rate = state["learning_rate"]
+        self.learning_rate = _rate(state["learning_rate"])
         self.velocity = np.array(state["velocity"], dtype=self.velocity.dtype)
 
 

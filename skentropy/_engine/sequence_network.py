@@ -117,6 +117,28 @@ class SequenceNetwork:
         Length of the flat parameter vector.
     architecture : tuple
         ``("lstm", n_inputs, hidden, n_outputs, forget_gate, readout)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skentropy._engine.losses import LOSSES
+    >>> net = SequenceNetwork(3, 4, 2, "logistic", readout="every")
+    >>> params = net.init_params(np.random.RandomState(0), np.float64)
+    >>> x = np.random.RandomState(1).normal(size=(5, 6, 3))
+    >>> net.logits(params, x).shape
+    (5, 6, 2)
+
+    Sequences of 4 steps padded to 6: the padded steps weigh nothing.
+
+    >>> step_weight = np.tile(np.arange(6) < 4, (5, 1)).astype(float)
+    >>> y = np.ones((5, 6, 2))
+    >>> grad = np.empty_like(params)
+    >>> value = net.loss_grad(
+    ...     params, x, y, grad, LOSSES["squared_error"], sample_weight=step_weight
+    ... )
+    >>> unpadded = net.loss_value(params, x[:, :4], y[:, :4], LOSSES["squared_error"])
+    >>> bool(np.isclose(value, unpadded))
+    True
     """
 
     def __init__(

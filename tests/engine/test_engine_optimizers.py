@@ -248,3 +248,100 @@ def test_make_optimizer():
     assert adam.m.dtype == np.float32
     with pytest.raises(ValueError, match="unknown stochastic solver"):
         make_optimizer("lbfgs", 4, np.float64)
+
+
+# -- stacked networks: (R, P) parameters, one learning rate per network -----
+RATES = np.array([0.05, 0.2, 0.01])
+
+
+def stacked_start():
+    return np.stack([start(seed) for seed in range(len(RATES))])
+
+
+def stacked_gradients(n_steps):
+    per_network = [gradients(n_steps, seed) for seed in (1, 2, 3)]
+    return [np.stack(g) for g in zip(*per_network, strict=True)]
+
+
+def test_stacked_sgd_without_momentum_is_exactly_lr_times_grad():
+    sgd = SGD((3, N_PARAMS), np.float64, learning_rate_init=RATES, momentum=0.0)
+    params = stacked_start()
+    want = params.copy()
+    for grad in stacked_gradients(5):
+        grad_before = grad.copy()
+        sgd.update(params, grad)
+        want -= RATES[:, None] * grad
+        np.testing.assert_array_equal(params, want)
+        np.testing.assert_array_equal(grad, grad_before)  # not written
+    np.testing.assert_array_equal(sgd.velocity, -RATES[:, None] * grad)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling"])
+@pytest.mark.parametrize(
+    "settings",
+    SGD_SETTINGS,
+    ids=[f"mu{s['momentum']}-nest{s['nesterov']}" for s in SGD_SETTINGS],
+)
+def test_stacked_sgd_equals_one_optimizer_per_network(settings, schedule):
+    kwargs = {"lr_schedule": schedule, "power_t": 0.4, **settings}
+    stacked = SGD((3, N_PARAMS), np.float64, learning_rate_init=RATES, **kwargs)
+    alone = [
+        SGD(N_PARAMS, np.float64, learning_rate_init=rate, **kwargs) for rate in RATES
+    ]
+    params = stacked_start()
+    params_alone = [row.copy() for row in params]
+    for step, grad in enumerate(stacked_gradients(9)):
+        stacked.update(params, grad)
+        for sgd, p, g in zip(alone, params_alone, grad, strict=True):
+            sgd.update(p, g)
+        if step % 3 == 2:
+            stacked.iteration_ends(30 * step)
+            for sgd in alone:
+                sgd.iteration_ends(30 * step)
+    for r, sgd in enumerate(alone):
+        assert_close(params[r], params_alone[r])
+        assert_close(stacked.velocity[r], sgd.velocity)
+        assert stacked.learning_rate[r] == pytest.approx(sgd.learning_rate, rel=1e-15)
+
+
+def test_stacked_sgd_drops_networks_and_the_others_continue():
+    kwargs = {"learning_rate_init": RATES, "momentum": 0.9, "lr_schedule": "adaptive"}
+    full = SGD((3, N_PARAMS), np.float64, **kwargs)
+    part = SGD((3, N_PARAMS), np.float64, **kwargs)
+    params_full, params_part = stacked_start(), stacked_start()
+    grads = stacked_gradients(6)
+    for grad in grads[:3]:
+        full.update(params_full, grad)
+        part.update(params_part, grad)
+    keep = np.array([True, False, True])
+    state_before = {k: np.copy(v) for k, v in part.state().items()}
+    part.keep(keep)
+    params_part = params_part[keep]
+    assert part.velocity.shape == (2, N_PARAMS)
+    np.testing.assert_array_equal(part.learning_rate, RATES[keep])
+    assert full.trigger_stopping("msg", False) is False
+    assert part.trigger_stopping("msg", False) is False
+    np.testing.assert_array_equal(part.learning_rate, RATES[keep] / 5)
+    # The returned state was not changed in place by the schedule.
+    np.testing.assert_array_equal(state_before["learning_rate"], RATES)
+    for grad in grads[3:]:
+        full.update(params_full, grad)
+        part.update(params_part, grad[keep])
+    np.testing.assert_array_equal(params_part, params_full[keep])
+
+
+def test_stacked_sgd_state_round_trip_and_float32():
+    sgd = SGD((3, N_PARAMS), np.float32, learning_rate_init=RATES, momentum=0.5)
+    params = stacked_start().astype(np.float32)
+    grads = [g.astype(np.float32) for g in stacked_gradients(4)]
+    for grad in grads[:2]:
+        sgd.update(params, grad)
+    resumed = SGD((3, N_PARAMS), np.float32, learning_rate_init=1.0, momentum=0.5)
+    resumed.load_state(pickle.loads(pickle.dumps(sgd.state())))
+    assert not np.shares_memory(resumed.learning_rate, sgd.learning_rate)
+    other = params.copy()
+    for grad in grads[2:]:
+        sgd.update(params, grad)
+        resumed.update(other, grad)
+    assert params.dtype == np.float32 and sgd.velocity.dtype == np.float32
+    np.testing.assert_array_equal(params, other)
