@@ -41,6 +41,7 @@ __all__ = [
     "FeedForwardBuffers",
     "FeedForwardNetwork",
     "Network",
+    "NetworkBase",
     "batch_objective",
     "forward_logits",
     "l2_penalty",
@@ -155,6 +156,135 @@ def forward_logits(coefs, intercepts, activation: str, x) -> np.ndarray:
     return a
 
 
+class NetworkBase:
+    """The objective every network shares: forward, loss, L2 term, backward.
+
+    A subclass implements :class:`Network`'s parameter methods plus three
+    steps, and inherits :meth:`loss_value` and :meth:`loss_grad`:
+
+    - ``forward(params, x, buffers) -> z``: the logits in the loss's row
+      layout, kept in ``buffers`` for the backward pass;
+    - ``_rows(x, y, sample_weight) -> (y, weight, scale)``: the targets and
+      weights in that row layout and the objective's divisor;
+    - ``backward(params, delta, grad, buffers, *, alpha, scale)``: the
+      gradient of the last forward pass, each layer adding ``alpha * W``
+      to its weight gradient before dividing by ``scale``.
+
+    Stacked parameters (R, P) give one objective per network.
+    """
+
+    def weight_mask(self) -> np.ndarray:
+        """True on the weights of :meth:`weight_slices`, False elsewhere."""
+        return mask_of(self.n_params, self.weight_slices())
+
+    def l2_penalty(self, params: np.ndarray) -> float | np.ndarray:
+        """``sum(W**2)`` over the weights; one per network for stacked params."""
+        if params.ndim == 1:
+            return l2_penalty(params, self.weight_slices())
+        total = 0
+        for block in self.weight_slices():
+            w = params[..., block]
+            total = total + np.einsum("...k,...k->...", w, w)
+        return total
+
+    def _rows(self, x, y, sample_weight):
+        """Targets and weights in the loss's row layout, and the divisor."""
+        return y, sample_weight, sample_scale(x, sample_weight)
+
+    def _objective(self, z, y, weight, loss, loss_params, models, need_delta):
+        """Loss value(s) and dL/dz, network by network when stacked."""
+        params = loss_params or {}
+        if not models:
+            return loss(y, z, self.output, weight, need_delta=need_delta, **params)
+        values = np.empty(models)
+        delta = np.empty_like(z) if need_delta else None
+        for r in np.ndindex(models):
+            values[r], d = loss(
+                y, z[r], self.output, weight, need_delta=need_delta, **params
+            )
+            if need_delta:
+                delta[r] = d
+        return values, delta
+
+    def _with_l2(self, value, params, alpha, scale):
+        # Added even for alpha = 0: non-finite weights then make the value
+        # NaN, which is how the training loops see a diverged fit.
+        return value + (0.5 * alpha) * self.l2_penalty(params) / scale
+
+    def loss_value(
+        self,
+        params: np.ndarray,
+        x,
+        y: np.ndarray,
+        loss: Callable,
+        *,
+        sample_weight: np.ndarray | None = None,
+        alpha: float = 0.0,
+        loss_params: dict | None = None,
+    ) -> float | np.ndarray:
+        """The objective of :meth:`loss_grad` without the backward pass."""
+        z = self.forward(params, x, self.buffers(x.shape[0], params.dtype))
+        y, weight, scale = self._rows(x, y, sample_weight)
+        models = params.shape[:-1]
+        value, _ = self._objective(z, y, weight, loss, loss_params, models, False)
+        return self._with_l2(value, params, alpha, scale)
+
+    def loss_grad(
+        self,
+        params: np.ndarray,
+        x,
+        y: np.ndarray,
+        grad: np.ndarray,
+        loss: Callable,
+        *,
+        sample_weight: np.ndarray | None = None,
+        alpha: float = 0.0,
+        loss_params: dict | None = None,
+        buffers: Any = None,
+    ) -> float | np.ndarray:
+        """Objective of one batch (weighted mean loss plus L2); gradient into ``grad``.
+
+        The L2 term is ``alpha / 2 * sum(W**2) / sum(sample_weight)``, as in
+        scikit-learn, so that mini-batch and full-batch objectives agree.
+
+        Parameters
+        ----------
+        params : ndarray of shape (P,) or (R, P)
+            Flat parameters, or R stacked networks (then every network's
+            objective is returned, and its gradient goes into its row).
+        x : array-like
+            The batch's inputs (rows, or sequences).
+        y : ndarray
+            The batch's targets.
+        grad : ndarray, shaped like ``params``
+            Receives the gradient.
+        loss : callable
+            An entry of ``LOSSES``.
+        sample_weight : ndarray, default=None
+            Weights of the rows (of the steps, for per-step read-outs).
+        alpha : float, default=0.0
+            L2 coefficient.
+        loss_params : dict, default=None
+            Keyword arguments of the loss.
+        buffers : object, default=None
+            Reusable buffers from :meth:`buffers` (made for this call when
+            None).
+
+        Returns
+        -------
+        value : float, or ndarray of shape (R,) when stacked
+        """
+        if buffers is None:
+            buffers = self.buffers(x.shape[0], grad.dtype)
+        z = self.forward(params, x, buffers)
+        y, weight, scale = self._rows(x, y, sample_weight)
+        models = params.shape[:-1]
+        value, delta = self._objective(z, y, weight, loss, loss_params, models, True)
+        value = self._with_l2(value, params, alpha, scale)
+        self.backward(params, delta, grad, buffers, alpha=alpha, scale=scale)
+        return value
+
+
 class FeedForwardBuffers:
     """Preallocated forward/backward buffers for batches of up to ``n_rows``.
 
@@ -171,9 +301,10 @@ class FeedForwardBuffers:
         self.deltas = [
             np.empty((n_rows, units), dtype=dtype) for units in layer_units[1:-1]
         ]
+        self.x = None  # the input of the last forward pass
 
 
-class FeedForwardNetwork:
+class FeedForwardNetwork(NetworkBase):
     """Fully connected network: hidden activation everywhere, output activation last.
 
     Implements :class:`Network`.
@@ -226,10 +357,6 @@ class FeedForwardNetwork:
         """Each layer's weight matrix (biases are not penalised)."""
         return [layer.weight_slice for layer in self.layers]
 
-    def weight_mask(self) -> np.ndarray:
-        """True on the weights, False on the biases."""
-        return mask_of(self.n_params, self.weight_slices())
-
     def unpack(self, params: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Lists of weight and bias views into ``params``."""
         return (
@@ -248,60 +375,24 @@ class FeedForwardNetwork:
             )
         return flat.astype(dtype or flat.dtype, copy=False)
 
-    def l2_penalty(self, params: np.ndarray) -> float:
-        """Sum of squared weights (biases excluded)."""
-        return l2_penalty(params, self.weight_slices())
-
     # -- passes ---------------------------------------------------------
     def logits(self, params: np.ndarray, x) -> np.ndarray:
         """Output pre-activations for ``x`` (fresh arrays, nothing cached)."""
         coefs, intercepts = self.unpack(params)
         return forward_logits(coefs, intercepts, self.activation, x)
 
-    def loss_value(
-        self,
-        params: np.ndarray,
-        x,
-        y: np.ndarray,
-        loss: Callable,
-        *,
-        sample_weight: np.ndarray | None = None,
-        alpha: float = 0.0,
-        loss_params: dict | None = None,
-    ) -> float:
-        """The objective of :meth:`loss_grad` without the backward pass."""
-        z = self.logits(params, x)
-        value, _ = loss(
-            y, z, self.output, sample_weight, need_delta=False, **(loss_params or {})
-        )
-        scale = sample_scale(x, sample_weight)
-        return value + (0.5 * alpha) * self.l2_penalty(params) / scale
-
     def buffers(self, n_rows: int, dtype) -> FeedForwardBuffers:
         """Buffers for batches of up to ``n_rows`` samples."""
         return FeedForwardBuffers(self.layer_units, n_rows, dtype)
 
-    def loss_grad(
-        self,
-        params: np.ndarray,
-        x,
-        y: np.ndarray,
-        grad: np.ndarray,
-        loss: Callable,
-        *,
-        sample_weight: np.ndarray | None = None,
-        alpha: float = 0.0,
-        loss_params: dict | None = None,
-        buffers: FeedForwardBuffers | None = None,
-    ) -> float:
-        """Loss (weighted mean plus L2) of one batch; its gradient goes into ``grad``.
-
-        After the call, ``buffers.outputs[-1][:n]`` holds what the loss left
-        in the logits buffer (the activated outputs for ``squared_error``).
-        """
+    def forward(self, params: np.ndarray, x, buffers: FeedForwardBuffers):
+        """Logits of ``x`` in ``buffers.outputs[-1][:n]``, kept for backward."""
         n = x.shape[0]
-        if buffers is None or buffers.n_rows < n:
-            buffers = self.buffers(n, grad.dtype)
+        if buffers.n_rows < n:
+            raise ValueError(
+                f"buffers for {buffers.n_rows} rows cannot hold a batch of {n}"
+            )
+        buffers.x = x
         outputs = [buf[:n] for buf in buffers.outputs]
         hidden = ACTIVATIONS[self.activation]
         last = len(self.layers) - 1
@@ -310,21 +401,37 @@ class FeedForwardNetwork:
             a = layer.forward(params, a, out=outputs[i])
             if i < last:
                 hidden(a)
-        value, delta = loss(
-            y, outputs[last], self.output, sample_weight, **(loss_params or {})
-        )
-        scale = sample_scale(x, sample_weight)
-        value += (0.5 * alpha) * self.l2_penalty(params) / scale
+        return a
 
+    def backward(
+        self,
+        params: np.ndarray,
+        delta: np.ndarray,
+        grad: np.ndarray,
+        buffers: FeedForwardBuffers,
+        *,
+        alpha: float = 0.0,
+        scale: float = 1.0,
+    ) -> None:
+        """Gradient of the last :meth:`forward` pass into ``grad``.
+
+        ``delta`` is dL/dlogits summed over the batch; every layer writes
+        ``(x.T @ delta + alpha W) / scale`` and ``sum(delta) / scale``.
+        After the call ``buffers.outputs[-1][:n]`` still holds what the loss
+        left in the logits buffer (the activated outputs for
+        ``squared_error``).
+        """
+        x = buffers.x
+        n = x.shape[0]
+        outputs = [buf[:n] for buf in buffers.outputs]
         derivative = DERIVATIVES[self.activation]
-        for i in range(last, -1, -1):
+        for i in range(len(self.layers) - 1, -1, -1):
             layer_input = x if i == 0 else outputs[i - 1]
             layer = self.layers[i]
             layer.backward(params, layer_input, delta, grad, alpha=alpha, scale=scale)
             if i > 0:
                 delta = layer.input_delta(params, delta, buffers.deltas[i - 1][:n])
                 derivative(outputs[i - 1], delta)
-        return value
 
 
 def _take_rows(x, rows, buffer):

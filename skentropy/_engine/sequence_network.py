@@ -17,13 +17,11 @@ the objective is evaluated network by network. :mod:`.lockstep` trains such
 stacks.
 """
 
-from collections.abc import Callable
-
 import numpy as np
 
 from .layers import Dense
 from .lstm import LSTM, LSTMCache
-from .network import l2_penalty, mask_of
+from .network import NetworkBase
 
 __all__ = ["SequenceBuffers", "SequenceNetwork"]
 
@@ -72,7 +70,7 @@ class SequenceBuffers:
         self.current: _Pass | None = None
 
 
-class SequenceNetwork:
+class SequenceNetwork(NetworkBase):
     """LSTM(n_inputs -> hidden) + Dense(hidden -> n_outputs), read last or every step.
 
     Implements :class:`~.network.Network`. Inputs are sequences ``x`` of
@@ -185,20 +183,6 @@ class SequenceNetwork:
             self.lstm.recurrent_slice,
             self.dense.weight_slice,
         ]
-
-    def weight_mask(self) -> np.ndarray:
-        """True on the weights, False on the biases."""
-        return mask_of(self.n_params, self.weight_slices())
-
-    def l2_penalty(self, params: np.ndarray) -> float | np.ndarray:
-        """``sum(W**2)`` over the weights; one per network for stacked params."""
-        if params.ndim == 1:
-            return l2_penalty(params, self.weight_slices())
-        total = 0
-        for block in self.weight_slices():
-            w = params[..., block]
-            total = total + np.einsum("...k,...k->...", w, w)
-        return total
 
     def buffers(self, n_rows: int, dtype) -> SequenceBuffers:
         """Reusable buffers for batches of up to ``n_rows`` sequences."""
@@ -341,91 +325,3 @@ class SequenceNetwork:
         # float(): a float32 sum would turn 1 / scale into float32 arithmetic.
         scale = rows if weight is None else float(weight.sum())
         return y, weight, scale
-
-    def _objective(self, z, y, weight, loss, loss_params, models, need_delta):
-        """Loss value(s) and dL/dz, network by network when stacked."""
-        params = loss_params or {}
-        if not models:
-            return loss(y, z, self.output, weight, need_delta=need_delta, **params)
-        values = np.empty(models)
-        delta = np.empty_like(z) if need_delta else None
-        for r in np.ndindex(models):
-            values[r], d = loss(
-                y, z[r], self.output, weight, need_delta=need_delta, **params
-            )
-            if need_delta:
-                delta[r] = d
-        return values, delta
-
-    def loss_value(
-        self,
-        params: np.ndarray,
-        x: np.ndarray,
-        y: np.ndarray,
-        loss: Callable,
-        *,
-        sample_weight: np.ndarray | None = None,
-        alpha: float = 0.0,
-        loss_params: dict | None = None,
-    ) -> float | np.ndarray:
-        """The objective of :meth:`loss_grad` without the backward pass."""
-        models = params.shape[:-1]
-        z = self.forward(params, x, self.buffers(x.shape[0], params.dtype))
-        y, weight, scale = self._rows(x, y, sample_weight)
-        value, _ = self._objective(z, y, weight, loss, loss_params, models, False)
-        if alpha:
-            value += 0.5 * alpha * self.l2_penalty(params) / scale
-        return value
-
-    def loss_grad(
-        self,
-        params: np.ndarray,
-        x: np.ndarray,
-        y: np.ndarray,
-        grad: np.ndarray,
-        loss: Callable,
-        *,
-        sample_weight: np.ndarray | None = None,
-        alpha: float = 0.0,
-        loss_params: dict | None = None,
-        buffers: SequenceBuffers | None = None,
-    ) -> float | np.ndarray:
-        """Objective of one batch (weighted mean loss plus L2); gradient into ``grad``.
-
-        Parameters
-        ----------
-        params : ndarray of shape (P,) or (R, P)
-            Flat parameters, or R stacked networks (then every network's
-            objective is returned, and its gradient goes into its row).
-        x : ndarray of shape (n, T, n_inputs)
-            Sequences.
-        y : ndarray of shape (n, n_outputs) or (n, T, n_outputs)
-            Targets of the last step or of every step (``readout``).
-        grad : ndarray, shaped like ``params``
-            Receives the gradient.
-        loss : callable
-            An entry of ``LOSSES``.
-        sample_weight : ndarray of shape (n,) or (n, T), default=None
-            Sequence weights; per-step weights (a step mask) with
-            ``readout="every"``.
-        alpha : float, default=0.0
-            L2 coefficient.
-        loss_params : dict, default=None
-            Keyword arguments of the loss.
-        buffers : SequenceBuffers, default=None
-            Reusable buffers (made for this call when None).
-
-        Returns
-        -------
-        value : float, or ndarray of shape (R,) when stacked
-        """
-        if buffers is None:
-            buffers = self.buffers(x.shape[0], params.dtype)
-        models = params.shape[:-1]
-        z = self.forward(params, x, buffers)
-        y, weight, scale = self._rows(x, y, sample_weight)
-        value, delta = self._objective(z, y, weight, loss, loss_params, models, True)
-        if alpha:
-            value += 0.5 * alpha * self.l2_penalty(params) / scale
-        self.backward(params, delta, grad, buffers, alpha=alpha, scale=scale)
-        return value
