@@ -13,7 +13,6 @@ the set-up every script needs lives here:
 
       bench.pin_threads()  # BLAS/OpenMP on one thread: before numpy is imported
       # isort: on
-      # ruff: noqa: E402 (the imports below must come after pin_threads)
       import numpy as np
 
 * :func:`parser` builds the command line from the script's docstring, with

@@ -51,7 +51,6 @@ import _common as bench
 
 bench.pin_threads()  # BLAS/OpenMP on one thread: before numpy is imported
 # isort: on
-# ruff: noqa: E402 (the imports below must come after pin_threads)
 import math
 import statistics
 

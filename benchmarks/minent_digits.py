@@ -68,7 +68,6 @@ import _common as bench
 
 bench.pin_threads()  # BLAS/OpenMP on one thread: before numpy is imported
 # isort: on
-# ruff: noqa: E402 (the imports below must come after pin_threads)
 import warnings
 
 import numpy as np
