@@ -1,10 +1,12 @@
 """EOMRegressor and make_radiative_transfer: behaviour, workflows, errors."""
 
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -127,7 +129,7 @@ def test_multi_output_fit_predicts_in_target_units(rt_data):
     np.testing.assert_allclose(model.target_min_, y.min(axis=0))
     eom = _fit(EOMRegressor(overshoot="eliminate", max_iter=200, random_state=0), X, y)
     assert eom.predict(X).shape == y.shape
-    assert eom.score(X, y) > 0.0
+    assert eom.score(X, y) > 0.2
     assert np.mean(eom.overshoot_curve_) < np.mean(
         _fit(
             EOMRegressor(overshoot="ignore", max_iter=200, random_state=0), X, y
@@ -170,11 +172,14 @@ def test_pipeline_grid_search_and_dataframes():
     assert len(grid.cv_results_["params"]) == 4
     assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
     np.testing.assert_array_equal(
-        grid.best_estimator_["eom"].feature_names_in_
-        if hasattr(grid.best_estimator_["eom"], "feature_names_in_")
-        else grid.best_estimator_["scale"].feature_names_in_,
-        X.columns,
+        grid.best_estimator_["scale"].feature_names_in_, X.columns
     )
+    # The scaler hands the estimator plain arrays, unless told to keep frames:
+    # then the estimator records the column names itself.
+    assert not hasattr(grid.best_estimator_["eom"], "feature_names_in_")
+    framed = _fit(pipe.set_output(transform="pandas"), X, y)
+    np.testing.assert_array_equal(framed["eom"].feature_names_in_, X.columns)
+    assert framed.predict(X).shape == y.shape
     model = _fit(EOMRegressor(max_iter=20, random_state=0), X / X.max(), y)
     np.testing.assert_array_equal(model.feature_names_in_, X.columns)
     assert model.predict(X / X.max()).shape == y.shape
@@ -262,8 +267,258 @@ def test_eom_on_noisy_many_sample_data_scores_poorly_as_documented():
 
     X, y = _regression_dataset()
     y = scale(y)
-    tbp = _fit(EOMRegressor(random_state=0, max_iter=300), X, y)
-    eom = _fit(EOMRegressor(overshoot="eliminate", random_state=0, max_iter=300), X, y)
-    assert tbp.score(X, y) > 0.5
-    assert eom.score(X, y) < tbp.score(X, y)
+    common = dict(random_state=0, max_iter=300, record_outputs=True)
+    tbp = _fit(EOMRegressor(**common), X, y)
+    eom = _fit(EOMRegressor(overshoot="eliminate", **common), X, y)
+    # The documented levels (class docstring: R^2 0.80 for plain backprop
+    # against 0.09 for EOM); measured here 0.80 and 0.088.
+    assert tbp.score(X, y) > 0.75
+    assert 0.05 < eom.score(X, y) < 0.3
     assert np.mean(eom.correction_rounds_curve_) > 5
+
+    def crossings(model):
+        mean_error = model.outputs_curve_.mean(axis=1)[:, 0] - y.mean()
+        return np.sign(mean_error[1:]) == -np.sign(mean_error[0])
+
+    # What EOM buys at that price: its mean error never crosses zero, where
+    # plain backprop crosses it again and again.
+    assert not crossings(eom).any()
+    assert crossings(tbp).mean() > 0.2
+
+
+# -- safety net: every parameter against an independent expectation -------------
+# The expectations are the documented network and training step written in
+# plain NumPy from the fitted coefs_ / intercepts_, or plain backprop
+# (overshoot="ignore") where a setting must switch every correction off.
+_ACTIVATIONS = {
+    "identity": (lambda a: a, lambda a: np.ones_like(a)),
+    "logistic": (expit, lambda a: expit(a) * (1 - expit(a))),
+    "tanh": (np.tanh, lambda a: 1 - np.tanh(a) ** 2),
+    "relu": (lambda a: np.maximum(a, 0), lambda a: (a > 0).astype(float)),
+}
+
+
+def _np_outputs(coefs, intercepts, activation, X):
+    """Logistic outputs of the dense stack and the hidden pre-activations."""
+    act, _ = _ACTIVATIONS[activation]
+    a, pre = X, []
+    for W, b in zip(coefs[:-1], intercepts[:-1], strict=True):
+        pre.append(a @ W + b)
+        a = act(pre[-1])
+    return expit(a @ coefs[-1] + intercepts[-1]), pre
+
+
+def _np_scaled_targets(y, low, high):
+    """Min-max scaling of the training targets into [low, high]."""
+    y = y.reshape(len(y), -1)
+    return low + (y - y.min(axis=0)) / (y.max(axis=0) - y.min(axis=0)) * (high - low)
+
+
+def _np_mean_error_and_grad(coefs, intercepts, activation, X, D, alpha):
+    """``1/2 mean_i sum_k (o - d)^2 + alpha/2 |W|^2 / n`` and its gradient, by
+    hand-written backprop."""
+    n = len(X)
+    act, deriv = _ACTIVATIONS[activation]
+    out, pre = _np_outputs(coefs, intercepts, activation, X)
+    inputs = [X] + [act(p) for p in pre]
+    value = 0.5 * ((out - D) ** 2).sum() / n
+    value += 0.5 * alpha * sum((W**2).sum() for W in coefs) / n
+    delta = (out - D) * out * (1 - out) / n
+    g_coefs, g_intercepts = [None] * len(coefs), [None] * len(coefs)
+    for layer in range(len(coefs) - 1, -1, -1):
+        g_coefs[layer] = inputs[layer].T @ delta + alpha * coefs[layer] / n
+        g_intercepts[layer] = delta.sum(axis=0)
+        if layer:
+            delta = (delta @ coefs[layer].T) * deriv(pre[layer - 1])
+    return value, g_coefs, g_intercepts
+
+
+@pytest.fixture(scope="module")
+def noisy_data():
+    """Many noisy patterns: every plain step makes the mean error overshoot."""
+    from sklearn.preprocessing import scale
+    from sklearn.utils.estimator_checks import _regression_dataset
+
+    X, y = _regression_dataset()
+    return X[:60], scale(y)[:60]
+
+
+@pytest.mark.parametrize("activation", ["logistic", "tanh", "relu", "identity"])
+@pytest.mark.parametrize(
+    "target_range", [(0.05, 0.95), (0.2, 0.7), None], ids=["default", "narrow", "none"]
+)
+def test_predict_is_the_numpy_forward_mapped_back_to_target_units(
+    rt_data, activation, target_range
+):
+    """predict = target_min_ + (sigmoid(net(X)) - low) / (high - low) * span."""
+    X, y = rt_data
+    X, y = X[:50], y[:50, :3]
+    if target_range is None:  # targets must then already lie in (0, 1)
+        y = 0.1 + 0.8 * (y - y.min()) / (y.max() - y.min())
+    model = _fit(
+        EOMRegressor(
+            hidden_layer_sizes=(5, 4),
+            activation=activation,
+            target_range=target_range,
+            learning_rate_init=0.5,
+            max_iter=15,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
+    low, high = (0.0, 1.0) if target_range is None else target_range
+    t_min = np.zeros(3) if target_range is None else y.min(axis=0)
+    t_max = np.ones(3) if target_range is None else y.max(axis=0)
+    np.testing.assert_array_equal(model.target_min_, t_min)
+    np.testing.assert_array_equal(model.target_max_, t_max)
+    out, _ = _np_outputs(model.coefs_, model.intercepts_, activation, X)
+    expected = t_min + (out - low) / (high - low) * (t_max - t_min)
+    np.testing.assert_allclose(model.predict(X), expected, rtol=1e-12, atol=1e-12)
+    assert model.n_layers_ == 4 and model.out_activation_ == "logistic"
+
+
+@pytest.mark.parametrize(
+    "activation, alpha, target_range, hidden",
+    [
+        ("logistic", 0.0, (0.05, 0.95), (6,)),
+        ("logistic", 2.0, (0.05, 0.95), (6,)),
+        ("tanh", 0.5, (0.2, 0.7), (5, 4)),
+        ("relu", 0.1, (0.1, 0.6), (6,)),
+    ],
+    ids=["logistic", "logistic-alpha", "tanh-alpha-2-layers", "relu-alpha"],
+)
+def test_one_plain_step_is_minus_lr_times_the_numpy_gradient(
+    rt_data, activation, alpha, target_range, hidden
+):
+    """One overshoot="ignore" iteration moves the weights by -lr times the
+    hand-written gradient of 1/2 mean sum (o - d)^2 + alpha/2 |W|^2 / n on the
+    min-max scaled targets; without L2, loss_ is the total error 1/2 sum (o - d)^2."""
+    X, y = rt_data
+    X, y = X[:40], y[:40, :4]
+    lr = 0.5
+    model = EOMRegressor(
+        hidden_layer_sizes=hidden,
+        activation=activation,
+        alpha=alpha,
+        target_range=target_range,
+        learning_rate_init=lr,
+        max_iter=1,
+        warm_start=True,
+        random_state=0,
+    )
+    _fit(model, X, y)
+    coefs = [c.copy() for c in model.coefs_]
+    intercepts = [b.copy() for b in model.intercepts_]
+    _fit(model, X, y)
+    D = _np_scaled_targets(y, *target_range)
+    value, g_coefs, g_intercepts = _np_mean_error_and_grad(
+        coefs, intercepts, activation, X, D, alpha
+    )
+    # The recorded errors are only pinned without L2: with alpha > 0 they
+    # include the penalty today, which the docs do not mention.
+    if alpha == 0:
+        assert model.initial_loss_ == pytest.approx(len(X) * value, rel=1e-10)
+    for before, after, grad in zip(
+        coefs + intercepts,
+        model.coefs_ + model.intercepts_,
+        g_coefs + g_intercepts,
+        strict=True,
+    ):
+        np.testing.assert_allclose(before - after, lr * grad, rtol=1e-9, atol=1e-14)
+    value_after, _, _ = _np_mean_error_and_grad(
+        model.coefs_, model.intercepts_, activation, X, D, alpha
+    )
+    if alpha == 0:
+        assert model.loss_ == pytest.approx(len(X) * value_after, rel=1e-10)
+
+
+def test_huge_gradient_tol_switches_every_correction_off(noisy_data):
+    """No gradient reaches gradient_tol=1e9, so nothing is corrected: EOM is then
+    exactly plain backprop; with gradient_tol=0 it corrects."""
+    X, y = noisy_data
+    common = dict(hidden_layer_sizes=(6,), max_iter=30, random_state=0)
+    plain = _fit(EOMRegressor(overshoot="ignore", **common), X, y)
+    frozen = _fit(EOMRegressor(overshoot="eliminate", gradient_tol=1e9, **common), X, y)
+    assert frozen.corrections_curve_ == [0] * 30
+    assert frozen.correction_rounds_curve_ == [0] * 30
+    assert frozen.loss_curve_ == plain.loss_curve_
+    for a, b in zip(
+        frozen.coefs_ + frozen.intercepts_,
+        plain.coefs_ + plain.intercepts_,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+    active = _fit(EOMRegressor(overshoot="eliminate", gradient_tol=0.0, **common), X, y)
+    assert sum(active.corrections_curve_) > 0
+    assert active.loss_curve_ != plain.loss_curve_
+
+
+@pytest.mark.parametrize("max_corrections", [0, 1, 3])
+def test_max_corrections_caps_the_rounds(noisy_data, max_corrections):
+    """At most max_corrections rounds, each correcting the 2 layers once: the
+    extra passes per iteration never exceed 2 * max_corrections and reach it
+    on these data; with 0 EOM is exactly plain backprop."""
+    X, y = noisy_data
+    common = dict(hidden_layer_sizes=(6,), max_iter=30, random_state=0)
+    model = _fit(
+        EOMRegressor(overshoot="eliminate", max_corrections=max_corrections, **common),
+        X,
+        y,
+    )
+    assert max(model.correction_rounds_curve_) == 2 * max_corrections
+    if max_corrections == 0:
+        plain = _fit(EOMRegressor(overshoot="ignore", **common), X, y)
+        assert model.corrections_curve_ == [0] * 30
+        assert model.loss_curve_ == plain.loss_curve_
+        for a, b in zip(model.coefs_, plain.coefs_, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("overshoot", ["ignore", "eliminate"])
+def test_tol_stops_at_the_first_total_error_below_it(noisy_data, overshoot):
+    """n_iter_ is the first iteration whose total error (from a run with tol=0)
+    is below tol; the curve is that run's prefix; no max_iter warning."""
+    X, y = noisy_data
+    common = dict(hidden_layer_sizes=(6,), overshoot=overshoot, random_state=0)
+    full = _fit(EOMRegressor(max_iter=25, tol=0.0, **common), X, y)
+    tol = (full.loss_curve_[11] + full.loss_curve_[12]) / 2
+    expected = 1 + next(i for i, v in enumerate(full.loss_curve_) if v < tol)
+    assert expected < 25
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = EOMRegressor(max_iter=25, tol=tol, **common).fit(X, y)
+    assert model.n_iter_ == expected
+    assert model.loss_curve_ == full.loss_curve_[:expected]
+    assert model.loss_ == full.loss_curve_[expected - 1] < tol
+
+
+def test_verbose_prints_each_iteration(noisy_data, capsys):
+    """One line per iteration with the recorded error, overshoot and corrections."""
+    X, y = noisy_data
+    model = _fit(
+        EOMRegressor(
+            hidden_layer_sizes=(6,),
+            overshoot="eliminate",
+            max_iter=6,
+            verbose=True,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
+    pattern = (
+        r"Iteration (\d+), total error = ([0-9.e+-]+), "
+        r"overshoot = ([0-9.]+), corrections = (\d+)"
+    )
+    lines = re.findall(pattern, capsys.readouterr().out)
+    assert [int(line[0]) for line in lines] == list(range(1, 7))
+    np.testing.assert_allclose(
+        [float(line[1]) for line in lines], model.loss_curve_, rtol=1e-7
+    )
+    np.testing.assert_allclose(
+        [float(line[2]) for line in lines], model.overshoot_curve_, atol=5e-4
+    )
+    assert [int(line[3]) for line in lines] == model.corrections_curve_
+    _fit(EOMRegressor(hidden_layer_sizes=(6,), max_iter=2, random_state=0), X, y)
+    assert capsys.readouterr().out == ""

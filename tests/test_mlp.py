@@ -179,8 +179,8 @@ def test_entropy_losses_lower_predictive_entropy_and_keep_accuracy():
             accs.append(clf.score(X_te, y_te))
             ents.append(entr(clf.predict_proba(X_te)).sum(axis=1).mean())
         acc[loss], ent[loss] = np.mean(accs), np.mean(ents)
-    assert ent["min_ent"] < 0.9 * ent["cross_entropy"]
-    assert ent["mix_ent"] < 0.9 * ent["cross_entropy"]
+    assert ent["min_ent"] < 0.85 * ent["cross_entropy"]
+    assert ent["mix_ent"] < 0.8 * ent["cross_entropy"]
     assert acc["min_ent"] > acc["cross_entropy"] - 0.02
     assert acc["mix_ent"] > acc["cross_entropy"] - 0.02
 
@@ -209,7 +209,7 @@ def test_mix_ent_resists_label_noise():
             noisy,
         )
         scores[loss] = clf.score(X_te, y_te)
-    assert scores["mix_ent"] > scores["cross_entropy"] + 0.005
+    assert scores["mix_ent"] > scores["cross_entropy"] + 0.01
 
 
 # -- sklearn workflows ------------------------------------------------------------
@@ -248,7 +248,7 @@ def test_dataframe_input_and_string_labels():
     np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
     np.testing.assert_array_equal(clf.classes_, ["cat", "dog", "eel"])
     assert set(clf.predict(frame)) <= {"cat", "dog", "eel"}
-    assert clf.score(frame, labels) > 0.6
+    assert clf.score(frame, labels) > 0.75
     with pytest.raises(ValueError, match="Feature names"):
         clf.predict(frame[["b", "a", "c", "d"]])
     with pytest.warns(UserWarning, match="does not have valid feature names"):
@@ -297,7 +297,7 @@ def test_multilabel_partial_fit_and_predict():
         clf.partial_fit(X, Y, classes=np.arange(4))
     assert clf.predict(X).shape == Y.shape
     assert set(np.unique(clf.predict(X))) <= {0, 1}
-    assert clf.score(X, Y) > 0.3
+    assert clf.score(X, Y) > 0.35
     assert clf.out_activation_ == "logistic"
 
 
@@ -508,3 +508,84 @@ def test_warm_start_can_switch_early_stopping(digits):
     assert len(clf.validation_scores_) == clf.n_iter_ and clf.best_loss_ is None
     _quiet_fit(clf.set_params(early_stopping=False), X, y)
     assert np.isfinite(clf.best_loss_) and len(clf.loss_curve_) == 9
+
+
+# -- safety net: every parameter against MLPClassifier ------------------------------
+# MLPClassifier is the independent expectation: with loss="cross_entropy" and the
+# same random_state, every shared parameter must act exactly as it does there.
+PARITY_SETTINGS = [
+    ("adam", {"activation": "identity"}),
+    ("sgd", {"activation": "logistic", "learning_rate_init": 0.1}),
+    ("adam", {"activation": "tanh"}),
+    ("sgd", {"momentum": 0.5, "learning_rate_init": 0.05}),
+    ("sgd", {"nesterovs_momentum": False, "learning_rate_init": 0.05}),
+    (
+        "sgd",
+        {"learning_rate": "invscaling", "power_t": 0.25, "learning_rate_init": 0.1},
+    ),
+    ("adam", {"beta_1": 0.8, "beta_2": 0.99, "learning_rate_init": 0.01}),
+    ("adam", {"epsilon": 1e-3, "learning_rate_init": 0.01}),
+    ("adam", {"batch_size": 32}),
+    ("sgd", {"batch_size": 50, "shuffle": False, "learning_rate_init": 0.05}),
+    ("adam", {"shuffle": False, "batch_size": 64}),
+    ("adam", {"early_stopping": True, "validation_fraction": 0.3}),
+    ("sgd", {"early_stopping": True, "validation_fraction": 0.2, "momentum": 0.8}),
+    ("adam", {"n_iter_no_change": 2, "tol": 5e-2}),
+    (
+        "sgd",
+        {
+            "learning_rate": "adaptive",
+            "n_iter_no_change": 1,
+            "tol": 0.2,
+            "learning_rate_init": 0.05,
+            "max_iter": 40,
+        },
+    ),
+    ("adam", {"alpha": 0.5}),
+    ("lbfgs", {"max_fun": 20, "max_iter": 200}),
+    ("lbfgs", {"activation": "tanh", "alpha": 0.01}),
+]
+
+
+def _setting_id(value):
+    if isinstance(value, str):
+        return value
+    return "-".join(f"{key}={v}" for key, v in value.items())
+
+
+@pytest.mark.parametrize("target", ["multiclass", "binary"])
+@pytest.mark.parametrize("solver, params", PARITY_SETTINGS, ids=_setting_id)
+def test_every_shared_parameter_acts_as_in_mlpclassifier(
+    digits, solver, params, target
+):
+    """Same random_state and setting: MLPClassifier's weights, probabilities,
+    curves and iteration counts, to round-off."""
+    X, y = digits
+    X, y = X[:300], _targets(y[:300])[target]
+    common = {
+        "hidden_layer_sizes": (16,),
+        "solver": solver,
+        "max_iter": 15,
+        "random_state": 0,
+        **params,
+    }
+    ref = _quiet_fit(MLPClassifier(**common), X, y)
+    ours = _quiet_fit(MinEntMLPClassifier(loss="cross_entropy", **common), X, y)
+    atol = 1e-10 if solver == "lbfgs" else 1e-13
+    np.testing.assert_allclose(
+        ours.predict_proba(X), ref.predict_proba(X), rtol=0, atol=atol
+    )
+    for a, b in zip(
+        ours.coefs_ + ours.intercepts_, ref.coefs_ + ref.intercepts_, strict=True
+    ):
+        np.testing.assert_allclose(a, b, rtol=0, atol=atol)
+    assert ours.n_iter_ == ref.n_iter_
+    assert ours.loss_ == pytest.approx(ref.loss_, rel=1e-10)
+    if solver != "lbfgs":  # MLPClassifier keeps no L-BFGS loss curve
+        np.testing.assert_allclose(ours.loss_curve_, ref.loss_curve_, rtol=1e-12)
+        assert ours.t_ == ref.t_
+    if params.get("early_stopping"):
+        np.testing.assert_allclose(ours.validation_scores_, ref.validation_scores_)
+        assert ours.best_validation_score_ == ref.best_validation_score_
+    if "max_fun" in params or "n_iter_no_change" in params:
+        assert ours.n_iter_ < common["max_iter"]  # the setting stopped training
