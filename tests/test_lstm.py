@@ -394,28 +394,64 @@ def test_one_full_batch_sgd_step_follows_the_numpy_objective(
     )
 
 
+def _hand_width(rule, errors, counts, set_size):
+    """A width rule by hand on errors repeated ``counts`` times (frequency
+    weights): pooled 1-D errors, or joint error vectors (rows)."""
+    e = np.repeat(errors, counts, axis=0) if counts is not None else errors
+    e = e.reshape(len(e), -1)
+    d = e.shape[1]
+    std = np.sqrt(e.var(axis=0).mean())
+    if rule == "silverman" and d == 1:
+        q1, q3 = np.quantile(e[:, 0], [0.25, 0.75])
+        sigma = 0.9 * min(std, (q3 - q1) / 1.34) * set_size ** (-0.2)
+    else:  # the normal-reference rule
+        sigma = std * (4.0 / ((d + 2) * set_size)) ** (1.0 / (d + 4))
+    return np.sqrt(2.0) * sigma
+
+
 @pytest.mark.parametrize("weighted", [False, True])
-def test_silverman_width_is_the_hand_rule_and_means_the_pairwise_width(weighted):
-    """kernel_width_ equals 1.06 std c^(-1/5) sqrt(2) on the hand-computed initial
-    errors, and a fit given that float as kernel_width is the same fit."""
+@pytest.mark.parametrize(
+    "rule, entropy_over",
+    [
+        ("silverman", "outputs"),
+        ("normal_reference", "outputs"),
+        ("normal_reference", "samples"),
+    ],
+)
+def test_width_rules_are_the_hand_rules_and_mean_the_pairwise_width(
+    rule, entropy_over, weighted
+):
+    """kernel_width_ is the rule applied by hand to the hand-computed initial
+    errors of the Parzen sample the loss sees (the c output errors of one
+    sequence, pooled, N = c; or joint error vectors, N = batch size), as a
+    pairwise width; a fit given that float as kernel_width is the same fit."""
     X, y = _task3()
-    sw = np.linspace(0.2, 3.0, len(y)) if weighted else None
-    common = dict(hidden_size=3, max_iter=3, learning_rate_init=0.05, random_state=2)
-    clf = _fit(
-        EEMLSTMClassifier(kernel_width="silverman", **common), X, y, sample_weight=sw
+    counts = np.arange(len(y)) % 3 + 1 if weighted else None
+    sw = None if counts is None else counts.astype(float)
+    common = dict(
+        hidden_size=3,
+        max_iter=3,
+        learning_rate_init=0.05,
+        random_state=2,
+        entropy_over=entropy_over,
+        batch_size=16,
     )
+    clf = _fit(EEMLSTMClassifier(kernel_width=rule, **common), X, y, sample_weight=sw)
     params0, _ = _np_init(2, 2, 3, 3)
     errors = _one_hot(y, clf.classes_) - expit(_np_logits(params0, X, 3, 3))
-    weights = None if sw is None else np.repeat(sw, 3)
-    mean = np.average(errors.ravel(), weights=weights)
-    std = np.sqrt(np.average((errors.ravel() - mean) ** 2, weights=weights))
-    width = np.sqrt(2.0) * 1.06 * std * 3 ** (-0.2)
-    assert clf.kernel_width_ == pytest.approx(width, rel=1e-12)
+    if entropy_over == "outputs":
+        pooled_counts = None if counts is None else np.repeat(counts, 3)
+        width = _hand_width(rule, errors.ravel(), pooled_counts, 3)
+    else:
+        width = _hand_width(rule, errors, counts, 16)
+    assert clf.kernel_width_ == pytest.approx(width, rel=1e-10)
     given = _fit(
-        EEMLSTMClassifier(kernel_width=width, **common), X, y, sample_weight=sw
+        EEMLSTMClassifier(kernel_width=clf.kernel_width_, **common),
+        X,
+        y,
+        sample_weight=sw,
     )
-    assert given.kernel_width_ == width
-    np.testing.assert_allclose(clf.params_, given.params_, rtol=1e-10, atol=1e-13)
+    np.testing.assert_array_equal(clf.params_, given.params_)
 
 
 def test_early_stopping_split_scores_and_restored_weights():
@@ -472,9 +508,6 @@ def test_early_stopping_split_scores_and_restored_weights():
     assert clf.validation_loss_curve_[best - 1] == pytest.approx(val_loss, rel=1e-10)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="validation ignores offset_: fixed by the refactor"
-)
 def test_early_stopping_validation_accuracy_includes_the_offset():
     """With entropy_over="samples" the validation accuracy must be that of
     predict(), whose outputs include offset_."""
