@@ -21,7 +21,8 @@ A concrete estimator supplies only what makes it different:
 - ``_validation_score(network, params, X_val, Y_val, w_val, train)``: the
   score early stopping maximises;
 - optionally ``_start_fit`` (first pass), ``_prepare_training`` (before
-  the loop, e.g. a data-driven kernel width) and ``_finish_training``
+  the loop, on the training rows: e.g. a data-driven kernel width) and
+  ``_finish_training``
   (after it, e.g. an output offset).
 
 :class:`NetworkClassifierMixin` holds the class bookkeeping the
@@ -209,7 +210,7 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
         """Reset what a first pass starts afresh (hook)."""
 
     def _prepare_training(self, network, params, X, Y, sample_weight) -> None:
-        """Last set-up before the loop, on all the data (hook)."""
+        """Last set-up before the loop, on the training rows (hook)."""
 
     def _finish_training(self, network, params, X, Y, sample_weight) -> None:
         """Fitted attributes computed from the trained weights (hook)."""
@@ -242,16 +243,17 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
             params = self._fitted_params(network, X.dtype)
             history = self._restore_history(early_stopping)
         self._network_architecture = network.architecture
-        self._prepare_training(network, params, X, Y, sample_weight)
 
+        validation = None
+        if early_stopping:
+            X, Y, sample_weight, held_out = self._holdout(X, Y, sample_weight, rng)
+        # After the split: nothing learnt from the data sees the held-out rows.
+        self._prepare_training(network, params, X, Y, sample_weight)
+        if early_stopping:
+            validation = self._validation(network, (X, Y, sample_weight), held_out)
         if self.solver == "lbfgs":
             params = self._fit_lbfgs(network, params, X, Y, sample_weight, history)
         else:
-            validation = None
-            if early_stopping:
-                X, Y, sample_weight, validation = self._holdout(
-                    network, X, Y, sample_weight, rng
-                )
             self._fit_stochastic(
                 network,
                 params,
@@ -412,12 +414,13 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
         """Labels to stratify the hold-out by, or None (hook)."""
         return None
 
-    def _holdout(self, network, X, Y, sample_weight, rng):
-        """Split off the validation rows; returns the training part and a scorer.
+    def _holdout(self, X, Y, sample_weight, rng):
+        """Split off early stopping's validation rows.
 
         Drawn from the fit's random stream with ``train_test_split``, as
         ``MLPClassifier`` draws it; a clear error when fewer than 2 rows are
-        held out. The scorer returns ``(score, loss)`` on the held-out rows.
+        held out. Returns the training part and the held-out
+        ``(X, Y, sample_weight)``.
         """
         arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
         parts = train_test_split(
@@ -431,11 +434,14 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        X_train, X_val, Y_train, Y_val = parts[:4]
         w_train, w_val = (
             (parts[4], parts[5]) if sample_weight is not None else (None,) * 2
         )
-        train = (X_train, Y_train, w_train)
+        return parts[0], parts[2], w_train, (parts[1], parts[3], w_val)
+
+    def _validation(self, network, train, held_out):
+        """``validation(params) -> (score, loss)`` on the held-out rows."""
+        X_val, Y_val, w_val = held_out
         loss, loss_params = self._loss()
 
         def validation(params):
@@ -451,7 +457,7 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
             )
             return score, val_loss
 
-        return X_train, Y_train, w_train, validation
+        return validation
 
     # -- history ----------------------------------------------------------------
     def _restore_history(self, early_stopping: bool) -> History:

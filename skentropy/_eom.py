@@ -112,7 +112,9 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
     initial_loss_ : float
         Total error before the first iteration.
     loss_curve_ : list of float
-        Total error ``1/2 sum (O - D)^2`` (scaled targets) after each iteration.
+        Total error ``1/2 sum (O - D)^2`` (scaled targets) after each
+        iteration, plus the L2 term when ``alpha > 0`` (``tol`` is compared
+        with the same quantity).
     overshoot_curve_ : list of float
         Fraction of the outputs whose error, averaged over the samples, is
         on the other side of zero than at the start, right after each plain

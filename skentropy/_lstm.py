@@ -64,8 +64,9 @@ class EEMLSTMClassifier(
         Training objective.
     kernel_width : float, "silverman" or "normal_reference", default=1.0
         Pairwise Gaussian width ``s`` of the entropy estimator (the paper:
-        1.3-1.6). A rule name computes it once per fit from the initial
-        errors, with the rule of :mod:`skentropy.metrics` of the same name
+        1.3-1.6). A rule name computes it from the initial errors on the
+        training rows (after early stopping's split) and keeps it through
+        warm starts, with the rule of :mod:`skentropy.metrics` of the same name
         applied to the Parzen sample the loss sees (``entropy_over``): the
         ``n_classes`` output errors of one sequence, pooled over the
         sequences, or a batch of joint error vectors. ``"silverman"`` (robust,
@@ -354,10 +355,15 @@ class EEMLSTMClassifier(
 
     def _prepare_training(self, network, params, X, Y, sample_weight):
         """Resolve the kernel width once per fit, from the initial errors."""
-        if self.loss != "eem" or self.kernel_width_ is not None:
+        if self.loss != "eem":
             return
         if not isinstance(self.kernel_width, str):
             self.kernel_width_ = float(self.kernel_width)
+            self._width_rule = None
+            return
+        # A rule's width is kept through warm starts and partial_fit: it is
+        # never re-estimated from the shrinking errors.
+        if self.kernel_width_ is not None and self._width_rule == self.kernel_width:
             return
         # The rule sees the Parzen sample the loss sees: the c output errors of
         # one sequence (pooled over the sequences), or a batch of joint
@@ -376,6 +382,7 @@ class EEMLSTMClassifier(
         self.kernel_width_ = resolve_kernel_width(
             self.kernel_width, errors, weights, set_size=set_size
         )
+        self._width_rule = self.kernel_width
 
     def _fitted_params(self, network, dtype):
         return self.params_.astype(dtype, copy=True)

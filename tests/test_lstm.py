@@ -706,3 +706,65 @@ def test_offset_is_the_weighted_mean_training_error():
     )
     unweighted = errors.mean(axis=0)
     assert np.abs(clf.offset_ - unweighted).max() > 1e-3
+
+
+def test_a_warm_start_uses_a_changed_kernel_width():
+    """After set_params(kernel_width=...) a warm fit trains with the new width:
+    one full-batch plain SGD epoch is -lr times the engine's gradient with it."""
+    from skentropy._engine import LOSSES, SequenceNetwork
+
+    X, y = _task3()
+    common = dict(
+        hidden_size=3,
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.3,
+        batch_size=len(y),
+        shuffle=False,
+        random_state=0,
+    )
+    clf = _fit(EEMLSTMClassifier(max_iter=2, warm_start=True, **common), X, y)
+    start = clf.params_.copy()
+    _fit(clf.set_params(kernel_width=2.5, max_iter=1), X, y)
+    network = SequenceNetwork(2, 3, 3, "logistic")
+    grad = np.empty_like(start)
+    network.loss_grad(
+        start,
+        X.reshape(len(y), -1, 2),
+        _one_hot(y, clf.classes_),
+        grad,
+        LOSSES["eem_outputs"],
+        loss_params={"kernel_width": 2.5, "objective": "log"},
+    )
+    np.testing.assert_allclose(clf.params_, start - 0.3 * grad, rtol=1e-12)
+    # A rule's width, by contrast, is kept: never re-estimated from the
+    # shrinking errors of a continued fit.
+    clf.set_params(kernel_width="normal_reference")
+    first = _fit(clf, X, y).kernel_width_
+    assert _fit(clf, X, y).kernel_width_ == first
+
+
+def test_the_width_rule_sees_the_training_rows_only():
+    """With early stopping the rule is applied to the rows left after the
+    hold-out split (rebuilt here from the fit's random stream)."""
+    X, y = _task3(n=40)
+    clf = _fit(
+        EEMLSTMClassifier(
+            hidden_size=3,
+            kernel_width="normal_reference",
+            early_stopping=True,
+            validation_fraction=0.25,
+            max_iter=2,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
+    params0, rng = _np_init(0, 2, 3, 3)
+    labels = np.searchsorted(np.unique(y), y)
+    X_tr, _, y_tr, _ = train_test_split(
+        X, y, random_state=rng, test_size=0.25, stratify=labels
+    )
+    errors = _one_hot(y_tr, clf.classes_) - expit(_np_logits(params0, X_tr, 3, 3))
+    width = _hand_width("normal_reference", errors.ravel(), None, 3)
+    assert clf.kernel_width_ == pytest.approx(width, rel=1e-10)
