@@ -207,8 +207,10 @@ class NetworkBase:
         return values, delta
 
     def _with_l2(self, value, params, alpha, scale):
-        # Added even for alpha = 0: non-finite weights then make the value
-        # NaN, which is how the training loops see a diverged fit.
+        """The value plus the L2 term (skipped for ``alpha = 0``: online
+        training pays for every small call)."""
+        if not alpha:
+            return value
         return value + (0.5 * alpha) * self.l2_penalty(params) / scale
 
     def loss_value(
@@ -384,6 +386,12 @@ class FeedForwardNetwork(NetworkBase):
     def buffers(self, n_rows: int, dtype) -> FeedForwardBuffers:
         """Buffers for batches of up to ``n_rows`` samples."""
         return FeedForwardBuffers(self.layer_units, n_rows, dtype)
+
+    def _with_l2(self, value, params, alpha, scale):
+        # Added even for alpha = 0, as scikit-learn's MLP does: weights whose
+        # squares overflow then make the loss NaN, a diverged fit, there and
+        # here alike.
+        return value + (0.5 * alpha) * self.l2_penalty(params) / scale
 
     def forward(self, params: np.ndarray, x, buffers: FeedForwardBuffers):
         """Logits of ``x`` in ``buffers.outputs[-1][:n]``, kept for backward."""
