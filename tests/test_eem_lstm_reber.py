@@ -7,6 +7,7 @@ trainer, ``make_reber``) and checks that they learn.
 """
 
 import numpy as np
+import pytest
 
 from skentropy._engine.lockstep import Criterion, LockstepTrainer
 from skentropy._engine.sequence_network import SequenceNetwork
@@ -59,6 +60,7 @@ def error_rates(network, params, examples):
     return wrong_steps / n_steps, wrong_outputs / (n_steps * N_SYMBOLS)
 
 
+@pytest.mark.slow
 def test_small_experiment_learns():
     network = SequenceNetwork(
         N_SYMBOLS, 3, N_SYMBOLS, "logistic", forget_gate=False, readout="every"

@@ -153,6 +153,7 @@ def test_constant_target_column_is_predicted_exactly(rt_data):
     np.testing.assert_allclose(model.predict(X)[:, 1], 7.5)
 
 
+@pytest.mark.slow
 def test_pipeline_grid_search_and_dataframes():
     X, y = make_radiative_transfer(n_samples=90, as_frame=True, random_state=0)
     pipe = Pipeline(
@@ -260,6 +261,7 @@ def test_defaults_and_tags():
     )
 
 
+@pytest.mark.slow
 def test_eom_on_noisy_many_sample_data_scores_poorly_as_documented():
     """Pins the measured limitation behind the poor_score tag of "eliminate"."""
     from sklearn.preprocessing import scale

@@ -66,6 +66,7 @@ def test_silverman_kernel_width_is_resolved_once():
     assert _fit(EEMLSTMClassifier(loss="mse", max_iter=2), X, y).kernel_width_ is None
 
 
+@pytest.mark.slow
 def test_grid_search_over_kernel_width_and_learning_rate_on_3d_input():
     X, y = _memory_task(n=90)
     grid = GridSearchCV(

@@ -221,6 +221,7 @@ def test_scorer_is_negated_entropy():
     assert score == pytest.approx(-error_entropy(y, model.predict(X)))
 
 
+@pytest.mark.slow
 def test_scorer_in_grid_search():
     X, y = make_regression(n_samples=150, n_features=5, noise=10.0, random_state=0)
     grid = {"alpha": [1e-3, 1.0, 1e4]}
@@ -233,6 +234,7 @@ def test_scorer_in_grid_search():
     assert scores[2] < scores[0]
 
 
+@pytest.mark.slow
 def test_get_scorer_by_name_in_grid_search():
     X, y = make_regression(n_samples=90, n_features=3, noise=1.0, random_state=1)
     scorer = get_scorer("neg_error_entropy")

@@ -155,6 +155,7 @@ def test_min_ent_loss_value_is_cross_entropy_plus_entropy(digits, target):
     assert clf.loss_ == pytest.approx(ce + lam * h, rel=1e-8)
 
 
+@pytest.mark.slow
 def test_entropy_losses_lower_predictive_entropy_and_keep_accuracy():
     """Small version of benchmarks/minent_digits.py (the paper's claim, in shape)."""
     X, y = load_digits(return_X_y=True)
@@ -185,6 +186,7 @@ def test_entropy_losses_lower_predictive_entropy_and_keep_accuracy():
     assert acc["mix_ent"] > acc["cross_entropy"] - 0.02
 
 
+@pytest.mark.slow
 def test_mix_ent_resists_label_noise():
     """MIX-ENT's MAE-like term should beat CE under 40 % symmetric label noise."""
     X, y = load_digits(return_X_y=True)
@@ -213,6 +215,7 @@ def test_mix_ent_resists_label_noise():
 
 
 # -- sklearn workflows ------------------------------------------------------------
+@pytest.mark.slow
 def test_pipeline_and_grid_search_with_two_jobs():
     X, y = make_classification(240, 8, n_informative=5, n_classes=3, random_state=0)
     pipe = make_pipeline(
