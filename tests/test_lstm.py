@@ -395,6 +395,17 @@ def test_one_full_batch_sgd_step_follows_the_numpy_objective(
     )
 
 
+def _holdout(X, y, seed, fraction=0.25):
+    """Early stopping's split, rebuilt: train_test_split (stratified) on the
+    fit's random stream right after the initial weights are drawn."""
+    params0, rng = _np_init(seed, 2, 3, 3)
+    labels = np.searchsorted(np.unique(y), y)
+    parts = train_test_split(
+        X, y, random_state=rng, test_size=fraction, stratify=labels
+    )
+    return params0, parts
+
+
 def _hand_width(rule, errors, counts, set_size):
     """A width rule by hand on errors repeated ``counts`` times (frequency
     weights): pooled 1-D errors, or joint error vectors (rows)."""
@@ -475,11 +486,7 @@ def test_early_stopping_split_scores_and_restored_weights():
         X,
         y,
     )
-    _, rng = _np_init(0, 2, 3, 3)
-    labels = np.searchsorted(np.unique(y), y)
-    X_tr, X_val, y_tr, y_val = train_test_split(
-        X, y, random_state=rng, test_size=0.25, stratify=labels
-    )
+    _, (X_tr, X_val, y_tr, y_val) = _holdout(X, y, 0)
     assert len(clf.validation_scores_) == len(clf.validation_loss_curve_) == 15
     scores = []
     for epochs in range(1, 16):
@@ -529,11 +536,7 @@ def test_early_stopping_validation_accuracy_includes_the_offset():
         X,
         y,
     )
-    _, rng = _np_init(0, 2, 3, 3)
-    labels = np.searchsorted(np.unique(y), y)
-    _, X_val, _, y_val = train_test_split(
-        X, y, random_state=rng, test_size=0.25, stratify=labels
-    )
+    _, (_, X_val, _, y_val) = _holdout(X, y, 0)
     assert np.any(clf.offset_ != 0)
     assert clf.best_validation_score_ == pytest.approx(
         np.mean(clf.predict(X_val) == y_val)
@@ -761,11 +764,7 @@ def test_the_width_rule_sees_the_training_rows_only():
         X,
         y,
     )
-    params0, rng = _np_init(0, 2, 3, 3)
-    labels = np.searchsorted(np.unique(y), y)
-    X_tr, _, y_tr, _ = train_test_split(
-        X, y, random_state=rng, test_size=0.25, stratify=labels
-    )
+    params0, (X_tr, _, y_tr, _) = _holdout(X, y, 0)
     errors = _one_hot(y_tr, clf.classes_) - expit(_np_logits(params0, X_tr, 3, 3))
     width = _hand_width("normal_reference", errors.ravel(), None, 3)
     assert clf.kernel_width_ == pytest.approx(width, rel=1e-10)
