@@ -10,6 +10,7 @@ as scikit-learn's own ``INIT_PARAMS`` do.
 import inspect
 import warnings
 
+import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -113,3 +114,28 @@ def test_dataframe_column_names_consistency(estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check_dataframe_column_names_consistency(type(estimator).__name__, estimator)
+
+
+# A parameter change that gives each estimator another network.
+OTHER_NETWORK = {
+    "MinEntMLPClassifier": {"hidden_layer_sizes": (3,)},
+    "EOMRegressor": {"hidden_layer_sizes": (3,)},
+    "EEMLSTMClassifier": {"hidden_size": 3},
+}
+
+
+@pytest.mark.parametrize("cls", ESTIMATOR_CLASSES, ids=lambda c: c.__name__)
+def test_one_warm_start_message_for_every_estimator(cls):
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(30, 4)), rng.randint(2, size=30)
+    params = {**INIT_PARAMS.get(cls.__name__, {}), "max_iter": 2, "warm_start": True}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = cls(**params).fit(X, y)
+        estimator.set_params(**OTHER_NETWORK[cls.__name__])
+        with pytest.raises(
+            ValueError,
+            match=rf"^{cls.__name__}: warm_start and partial_fit continue the "
+            "previous fit, so they need the same network",
+        ):
+            estimator.fit(X, y)
