@@ -119,6 +119,16 @@ class EEMLSTMClassifier(
         The flat parameter vector (LSTM block, output weights, output biases).
     {training_attributes}
 
+    Notes
+    -----
+    Sample weights equal repeated rows exactly when the data fit in one
+    batch (``tests/test_lstm.py``); with shuffled mini-batches a weighted
+    row and its repeats fall into different batches, as in
+    ``MLPClassifier``. For the same reason of order, at the defaults
+    (200 Adam epochs) scikit-learn's
+    ``check_sample_weight_equivalence_on_dense_data`` fails by round-off
+    growth alone; it passes with ``max_iter=50`` (``tests/test_common.py``).
+
     References
     ----------
     .. [1] L. A. Alexandre and J. P. Marques de Sa, "Error entropy
