@@ -54,6 +54,45 @@ epsilon : float, default=1e-8
 n_iter_no_change : int or np.inf, default=10
     Epochs without ``tol`` improvement before stopping (``np.inf``:
     never stop early).""",
+    # The first parameters of the LSTM estimators.
+    "lstm_layout_parameters": """\
+hidden_size : int, default=32
+    LSTM cells.
+n_channels : int, default=1
+    Channels per time step of 2-D input (ignored for 3-D input, whose
+    last axis gives them).""",
+    # The parameters the LSTM estimators share (after their own first ones).
+    "lstm_parameters": """\
+eem_objective : {"log", "ip"}, default="log"
+    Minimise ``-log V`` (scale-free) or ``-V`` (gradient ascent on the
+    information potential, as the paper did).
+forget_gate : bool, default=True
+    Modern LSTM cell; False gives the 1997 cell of the paper.
+solver : {"sgd", "adam"}, default="adam"
+    Optimiser: mini-batch SGD or Adam.
+alpha : float, default=0.0
+    Strength of the L2 penalty on the weights (not the biases), divided
+    by the (weighted) sample count.
+batch_size : int or "auto", default=32
+    Sequences per update (1 = online training, as in the paper);
+    ``"auto"`` is ``min(200, n_samples)``.
+learning_rate_init : float, default=0.01
+    Initial step size.""",
+    # The fitted attributes the LSTM estimators share.
+    "lstm_attributes": """\
+kernel_width_ : float or None
+    Kernel width used (resolved from a rule name); None unless
+    ``loss="eem"``.
+n_timesteps_ : int
+    Sequence length seen during fit.
+n_channels_ : int
+    Channels per step seen during fit.
+n_features_in_ : int
+    Columns of the (2-D) input seen during fit: ``n_timesteps_ * n_channels_``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Column names of a DataFrame seen during fit.
+params_ : ndarray
+    The flat parameter vector (LSTM block, output weights, output biases).""",
     # The history attributes BaseStochasticEstimator writes.
     "training_attributes": """\
 loss_ : float

@@ -1,11 +1,16 @@
-"""MinEntMLPClassifier: an MLP with minimum-entropy regularised cross entropy."""
+"""The feed-forward estimators: MinEntMLPClassifier and the EEM MLPs.
+
+:class:`FeedForwardMixin` holds what they share: the network built from
+``hidden_layer_sizes`` and ``activation``, the ``coefs_`` / ``intercepts_``
+storage, and the prediction-side forward pass.
+"""
 
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.metrics import accuracy_score
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import label_binarize
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -24,9 +29,16 @@ from ._base import (
     store_init_params,
 )
 from ._docstrings import fill_doc
-from ._engine import LOSSES, FeedForwardNetwork, forward_logits, output_values
+from ._engine import (
+    LOSSES,
+    WIDTH_RULES,
+    FeedForwardNetwork,
+    forward_logits,
+    output_values,
+    resolve_kernel_width,
+)
 
-__all__ = ["MinEntMLPClassifier"]
+__all__ = ["EEMMLPRegressor", "MinEntMLPClassifier"]
 
 
 def encode_labels(y, classes: np.ndarray, y_type: str) -> np.ndarray:
@@ -51,9 +63,103 @@ def decode_labels(proba: np.ndarray, classes: np.ndarray, y_type: str) -> np.nda
     return (proba > 0.5).astype(int)
 
 
+def _stochastic_solver(estimator) -> bool:
+    """``partial_fit``'s availability: stochastic solvers only."""
+    if estimator.solver not in STOCHASTIC_SOLVERS:
+        raise AttributeError(
+            "partial_fit is only available for stochastic optimizers. "
+            f"{estimator.solver} is not stochastic."
+        )
+    return True
+
+
+class FeedForwardMixin:
+    """What the feed-forward estimators share (before the base in the MRO).
+
+    The network of ``hidden_layer_sizes`` and ``activation``, the fitted
+    ``coefs_`` / ``intercepts_`` and the attributes describing them, and the
+    prediction-side forward pass, which never returns NaN.
+    """
+
+    _feed_forward_constraints: ClassVar[dict] = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets: class labels or a multilabel indicator matrix for a
+            classifier, target values for a regressor.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; the objective is their weighted mean (for
+            the error entropy: frequency weights of its Parzen estimate, so
+            integer weights act as repeated rows).
+
+        Returns
+        -------
+        self : object
+            This estimator, trained.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _feed_forward_network(self, X, Y, output: str) -> FeedForwardNetwork:
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        return FeedForwardNetwork(
+            [X.shape[1], *hidden, Y.shape[1]], self.activation, output
+        )
+
+    def _validate_feed_forward_data(self, X, y, *, reset, **kwargs):
+        return validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+            **kwargs,
+        )
+
+    def _logits(self, X):
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        # Finite weights can still overflow on extreme inputs (or after a
+        # diverged fit); map the result to finite logits so no prediction is
+        # ever NaN (a no-op on finite logits).
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = forward_logits(self.coefs_, self.intercepts_, self.activation, X)
+        return np.nan_to_num(z, copy=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # dense or CSR / CSC inputs
+        return tags
+
+    def _start_fit(self, network, X, Y):
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(network.layer_units)
+        self.out_activation_ = network.output
+
+    def _fitted_params(self, network, dtype):
+        return network.pack(self.coefs_, self.intercepts_, dtype)
+
+    def _set_fitted_params(self, network, params):
+        self.coefs_, self.intercepts_ = network.unpack(params)
+
+
 @fill_doc
 class MinEntMLPClassifier(
-    NetworkClassifierMixin, ClassifierMixin, BaseStochasticEstimator
+    FeedForwardMixin, NetworkClassifierMixin, ClassifierMixin, BaseStochasticEstimator
 ):
     """Multi-layer perceptron with minimum-entropy regularised cross entropy.
 
@@ -154,15 +260,10 @@ class MinEntMLPClassifier(
 
     _parameter_constraints: ClassVar[dict] = {
         **BaseStochasticEstimator._parameter_constraints,
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        **FeedForwardMixin._feed_forward_constraints,
         "loss": [StrOptions({"cross_entropy", "min_ent", "mix_ent"})],
         "entropy_weight": [Interval(Real, 0, None, closed="left")],
         "eps": [Interval(Real, 0, None, closed="neither")],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -198,35 +299,7 @@ class MinEntMLPClassifier(
         store_init_params(self, locals())
 
     # -- public API -----------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network to ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels, or a binary indicator matrix for multilabel problems.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights; the objective is their weighted mean.
-
-        Returns
-        -------
-        self : MinEntMLPClassifier
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight, incremental=False)
-
-    def _check_solver(self):
-        if self.solver not in STOCHASTIC_SOLVERS:
-            raise AttributeError(
-                "partial_fit is only available for stochastic optimizers. "
-                f"{self.solver} is not stochastic."
-            )
-        return True
-
-    @available_if(_check_solver)
+    @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Run one epoch over ``X`` and ``y``, keeping the optimiser's state.
@@ -312,29 +385,11 @@ class MinEntMLPClassifier(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
-        tags.input_tags.sparse = True
         return tags
 
     # -- internals ------------------------------------------------------
-    def _logits(self, X):
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        # Finite weights can still overflow on extreme inputs (or after a
-        # diverged fit); map the result to finite logits so no prediction is
-        # ever NaN (a no-op on finite logits).
-        with np.errstate(over="ignore", invalid="ignore"):
-            z = forward_logits(self.coefs_, self.intercepts_, self.activation, X)
-        return np.nan_to_num(z, copy=False)
-
     def _validate_fit_data(self, X, y, sample_weight, *, incremental, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
+        X, y = self._validate_feed_forward_data(X, y, reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -343,28 +398,14 @@ class MinEntMLPClassifier(
         return X, Y, self._check_sample_weight(sample_weight, X)
 
     def _build_network(self, X, Y):
-        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         output = "softmax" if self._y_type == "multiclass" else "logistic"
-        return FeedForwardNetwork(
-            [X.shape[1], *hidden, Y.shape[1]], self.activation, output
-        )
+        return self._feed_forward_network(X, Y, output)
 
     def _loss(self):
         return LOSSES[self.loss], {
             "entropy_weight": self.entropy_weight,
             "eps": self.eps,
         }
-
-    def _start_fit(self, network, X, Y):
-        self.n_outputs_ = Y.shape[1]
-        self.n_layers_ = len(network.layer_units)
-        self.out_activation_ = network.output
-
-    def _fitted_params(self, network, dtype):
-        return network.pack(self.coefs_, self.intercepts_, dtype)
-
-    def _set_fitted_params(self, network, params):
-        self.coefs_, self.intercepts_ = network.unpack(params)
 
     def _stratify(self, Y):
         # Stratified only for single-output problems, exactly as MLPClassifier
@@ -377,3 +418,305 @@ class MinEntMLPClassifier(
         proba = output_values(z, network.output)
         pred = decode_labels(proba, self.classes_, self._y_type)
         return accuracy_score(y_val, pred, sample_weight=w_val)
+
+
+@fill_doc
+class EEMMLPRegressor(FeedForwardMixin, RegressorMixin, BaseStochasticEstimator):
+    """Multi-layer perceptron regressor trained by error-entropy minimisation.
+
+    The network, solvers and stopping rules are those of scikit-learn's
+    :class:`~sklearn.neural_network.MLPRegressor` (linear output units);
+    with ``loss="eem"`` the training objective of every mini-batch is
+    Renyi's quadratic entropy of its errors ``e_i = y_i - f(x_i)``,
+    ``H2 = -log V`` with the information potential
+    ``V = (1/N^2) sum_i sum_j G_s(e_i - e_j)`` of a Gaussian kernel of
+    pairwise width ``s`` [1]_ [2]_. Several outputs give joint error
+    vectors (one multivariate kernel). Minimising the entropy concentrates
+    the errors without squaring them, so a few large (impulsive,
+    heavy-tailed) errors weigh little: EEM is a robust regression loss.
+    ``loss="squared_error"`` is the baseline on the same engine: it is
+    ``MLPRegressor``'s objective and, with the same ``random_state`` and
+    hyperparameters, reproduces it.
+
+    The entropy does not see a constant shift of the errors, so the output
+    biases get no gradient from it. After fit the (weighted) mean training
+    error of each output is stored in ``offset_`` and added at predict time.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation function of the hidden layers.
+    loss : {"eem", "squared_error"}, default="eem"
+        Training objective: the error entropy over each mini-batch, or half
+        the mean squared error (``MLPRegressor``'s).
+    kernel_width : float, "silverman" or "normal_reference", default="silverman"
+        Pairwise width ``s`` of the Gaussian kernel (the Parzen width is
+        ``s / sqrt(2)``). A float is in the units of the targets. A rule name
+        computes the width once per fit, from the errors of the initial
+        network on the training rows (weighted, for a Parzen sample of the
+        batch size), and stores it in ``kernel_width_``; it is never
+        re-estimated from the shrinking errors, and warm starts and
+        ``partial_fit`` keep it. Ignored by ``squared_error``.
+    eem_objective : {"log", "ip"}, default="log"
+        ``"log"`` minimises ``-log V`` (the entropy, scale-free); ``"ip"``
+        minimises ``-V``, the gradient ascent on the information potential
+        of the papers. Their gradients differ by the factor ``1 / V``.
+    entropy_estimator : {"exact", "binned", "auto"}, default="exact"
+        Estimator of ``V`` and its gradient: exact pairwise sums
+        (``O(N^2)`` per batch), binned with FFT convolution (one output
+        only; ``O(N + M log M)``, for large batches or ``solver="lbfgs"`` on
+        many rows), or ``"auto"`` (binned for one output and more than 2048
+        rows a batch, exact otherwise).
+    solver : {"lbfgs", "sgd", "adam"}, default="adam"
+        Weight optimiser: L-BFGS (full batch, SciPy), mini-batch SGD or Adam.
+    alpha : float, default=0.0001
+        Strength of the L2 penalty, divided by the (weighted) sample count.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size of the stochastic solvers, which is also the size of
+        the Parzen sample of the entropy; ``"auto"`` is
+        ``min(200, n_samples)``.
+    {training_parameters}
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of L-BFGS.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        Weight matrix of each layer, shape (fan_in, fan_out).
+    intercepts_ : list of ndarray
+        Bias vector of each layer.
+    offset_ : ndarray of shape (n_outputs_,)
+        Added to the network's outputs at predict time: the weighted mean
+        training error for ``loss="eem"``, zeros for ``squared_error``.
+    kernel_width_ : float or None
+        Kernel width used (resolved from a rule name); None for
+        ``squared_error``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen during fit, when X is a DataFrame with string
+        column names.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of outputs.
+    out_activation_ : str
+        Output activation, ``"identity"``.
+    {training_attributes}
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : The same network with squared error.
+    sklearn.linear_model.HuberRegressor : A robust linear regressor.
+
+    Notes
+    -----
+    Standardise the inputs (for example with
+    :class:`~sklearn.preprocessing.StandardScaler`), as for
+    ``MLPRegressor``. The targets need no scaling with a rule-based
+    ``kernel_width``, which adapts to the spread of the errors; a float
+    width must be chosen in target units.
+
+    Early stopping scores the held-out rows by R^2 (``validation_scores_``
+    and ``best_validation_score_`` are R^2 values), with the offset of the
+    current weights, as ``predict`` would.
+
+    If the loss becomes non-finite (too large a learning rate), training
+    stops, the last weights with a finite loss are kept and a
+    :class:`~sklearn.exceptions.ConvergenceWarning` names the epoch;
+    predictions are always finite.
+
+    References
+    ----------
+    .. [1] D. Erdogmus and J. C. Principe, "An error-entropy minimization
+       algorithm for supervised training of nonlinear adaptive systems",
+       IEEE Transactions on Signal Processing, 50(7), 1780-1786, 2002.
+    .. [2] J. M. Santos, L. A. Alexandre and J. Marques de Sa, "The error
+       entropy minimization algorithm for neural network classification",
+       Int. Conf. on Recent Advances in Soft Computing, 92-97, 2004.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skentropy import EEMMLPRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-2, 2, size=(200, 1))
+    >>> y = np.sin(X[:, 0]) + 0.05 * rng.standard_t(1.5, size=200)
+    >>> reg = EEMMLPRegressor(hidden_layer_sizes=(20,), learning_rate_init=0.01,
+    ...                       max_iter=300, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    >>> bool(np.median(np.abs(reg.predict(X) - np.sin(X[:, 0]))) < 0.1)
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseStochasticEstimator._parameter_constraints,
+        **FeedForwardMixin._feed_forward_constraints,
+        "loss": [StrOptions({"eem", "squared_error"})],
+        "kernel_width": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions(set(WIDTH_RULES)),
+        ],
+        "eem_objective": [StrOptions({"log", "ip"})],
+        "entropy_estimator": [StrOptions({"exact", "binned", "auto"})],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="eem",
+        kernel_width="silverman",
+        eem_objective="log",
+        entropy_estimator="exact",
+        solver="adam",
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0001,
+        batch_size="auto",
+        shuffle=True,
+        max_iter=200,
+        max_fun=15000,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=False,
+        warm_start=False,
+    ):
+        store_init_params(self, locals())
+
+    # -- public API -----------------------------------------------------
+    @available_if(_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One more epoch of the stochastic solver on new or repeated data.
+
+        The first call starts a fit (and resolves a rule's kernel width);
+        later calls continue it with the optimiser's state and the width.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs of this epoch.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Their target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Their weights.
+
+        Returns
+        -------
+        self : EEMMLPRegressor
+            This estimator, trained one more epoch.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predicted target values: the network's outputs plus ``offset_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples to predict.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions (1-D for a single output, as in ``MLPRegressor``).
+        """
+        check_is_fitted(self)
+        pred = self._logits(X)
+        pred += self.offset_
+        return pred.ravel() if pred.shape[1] == 1 else pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    # -- internals ------------------------------------------------------
+    def _validate_fit_data(self, X, y, sample_weight, *, incremental, reset):
+        X, y = self._validate_feed_forward_data(X, y, reset=reset, y_numeric=True)
+        Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(X.dtype, copy=False)
+        if self.loss == "eem" and self.entropy_estimator == "binned" and Y.shape[1] > 1:
+            raise ValueError(
+                "entropy_estimator='binned' handles one output only; y has "
+                f"{Y.shape[1]} outputs (use 'exact' or 'auto')."
+            )
+        return X, Y, self._check_sample_weight(sample_weight, X)
+
+    def _build_network(self, X, Y):
+        return self._feed_forward_network(X, Y, "identity")
+
+    def _loss(self):
+        if self.loss == "squared_error":
+            return LOSSES["squared_error"], {}
+        return LOSSES["eem_samples"], {
+            "kernel_width": self.kernel_width_,
+            "objective": self.eem_objective,
+            "method": self.entropy_estimator,
+        }
+
+    def _start_fit(self, network, X, Y):
+        super()._start_fit(network, X, Y)
+        self.kernel_width_ = None
+        self._width_rule = None
+
+    def _prepare_training(self, network, params, X, Y, sample_weight):
+        """Resolve the kernel width once per fit, from the initial errors."""
+        rule = self.kernel_width if isinstance(self.kernel_width, str) else None
+        if self.loss == "squared_error":
+            width = None
+        elif rule is None:
+            width = float(self.kernel_width)
+        elif rule == self._width_rule and self.kernel_width_ is not None:
+            width = self.kernel_width_  # kept by warm starts and partial_fit
+        else:
+            # The Parzen sample is a batch; with frequency weights its size
+            # is the batch's expected weight (integer weights act as repeats).
+            n = X.shape[0]
+            batch = 200 if self.batch_size == "auto" else self.batch_size
+            rows = n if self.solver == "lbfgs" else min(batch, n)
+            total = n if sample_weight is None else float(sample_weight.sum())
+            errors = Y - self._outputs(network, params, X)
+            width = resolve_kernel_width(
+                rule, errors, sample_weight, set_size=rows * total / n
+            )
+        self.kernel_width_, self._width_rule = width, rule
+
+    def _finish_training(self, network, params, X, Y, sample_weight):
+        self.offset_ = self._offset(network, params, X, Y, sample_weight)
+
+    def _validation_score(self, network, params, X_val, Y_val, w_val, train):
+        # Scored as predict scores: with the offset of the current weights;
+        # NaN for non-finite outputs, as MLPRegressor scores them.
+        with np.errstate(over="ignore", invalid="ignore"):
+            pred = network.logits(params, X_val)
+        if not np.isfinite(pred).all():
+            return np.nan
+        pred += self._offset(network, params, *train)
+        return r2_score(Y_val, pred, sample_weight=w_val)
+
+    def _outputs(self, network, params, X):
+        """Outputs of the training network, finite even for diverged weights."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.nan_to_num(network.logits(params, X), copy=False)
+
+    def _offset(self, network, params, X, Y, sample_weight):
+        """Weighted mean training error per output (zeros for squared error)."""
+        offset = np.zeros(Y.shape[1], dtype=params.dtype)
+        if self.loss == "eem":
+            errors = Y - self._outputs(network, params, X)
+            offset[...] = np.average(errors, axis=0, weights=sample_weight)
+        return offset

@@ -35,6 +35,7 @@ ESTIMATOR_CLASSES = [
 INIT_PARAMS = {
     "EOMRegressor": {"max_iter": 200},
     "EEMLSTMClassifier": {"hidden_size": 4, "max_iter": 50},
+    "EEMLSTMRegressor": {"hidden_size": 4, "max_iter": 50, "learning_rate_init": 0.03},
     "MinEntMLPClassifier": {},
 }
 
@@ -44,12 +45,14 @@ SETTINGS = {
         {"loss": loss} for loss in ("cross_entropy", "min_ent", "mix_ent")
     ],
     "EOMRegressor": [{"overshoot": mode} for mode in ("eliminate", "ignore")],
+    "EEMMLPRegressor": [{"loss": loss} for loss in ("eem", "squared_error")],
     "EEMLSTMClassifier": [
         {"loss": "eem", "entropy_over": "outputs"},
         {"loss": "eem", "entropy_over": "samples"},
         {"loss": "mse"},
         {"loss": "cross_entropy"},
     ],
+    "EEMLSTMRegressor": [{"loss": loss} for loss in ("eem", "squared_error")],
 }
 
 # Checks that cannot hold, with the reason; the list stays as short as it can.
@@ -120,7 +123,9 @@ def test_dataframe_column_names_consistency(estimator):
 OTHER_NETWORK = {
     "MinEntMLPClassifier": {"hidden_layer_sizes": (3,)},
     "EOMRegressor": {"hidden_layer_sizes": (3,)},
+    "EEMMLPRegressor": {"hidden_layer_sizes": (3,)},
     "EEMLSTMClassifier": {"hidden_size": 3},
+    "EEMLSTMRegressor": {"hidden_size": 3},
 }
 
 

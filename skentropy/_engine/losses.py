@@ -24,13 +24,15 @@ entropy weight):
 - ``squared_error``: ``1/2 sum (p - q)^2`` with any output activation.
 """
 
+import math
 from collections.abc import Callable
+from numbers import Real
 
 import numpy as np
 from scipy.special import log_expit, xlogy
 
 from .activations import ACTIVATIONS, DERIVATIVES
-from .information import error_entropy_and_grad, set_entropy_and_grad
+from .information import _MAX_REACH, error_entropy_and_grad, set_entropy_and_grad
 
 __all__ = ["LOSSES", "log_output", "output_values"]
 
@@ -214,6 +216,7 @@ def eem_samples(
     *,
     kernel_width=1.0,
     objective="log",
+    method="exact",
     need_delta=True,
     **_,
 ):
@@ -221,15 +224,23 @@ def eem_samples(
 
     The batch's ``(n, c)`` errors ``y - p`` form one c-variate Parzen
     estimate (Santos, Alexandre & Marques de Sa); ``objective`` as in
-    :func:`eem_outputs`. Not a per-sample loss: the value is the batch's
-    entropy and the returned delta is its gradient times ``sum w`` (the
-    caller divides by it). Shift-invariant: estimators add the mean training
-    error back at predict time.
+    :func:`eem_outputs`; ``method`` (``"exact"``, ``"binned"`` for 1-D
+    errors, ``"auto"``) is the estimator of
+    :func:`~.information.error_entropy_and_grad`. Not a per-sample loss: the
+    value is the batch's entropy and the returned delta is its gradient times
+    ``sum w`` (the caller divides by it). Shift-invariant: estimators add the
+    mean training error back at predict time. Non-finite errors (a diverged
+    network, or errors more than ``1e150`` kernel widths apart) give a NaN
+    value and a zero delta, which the training loops report as divergence.
     """
     p = output_values(z, output)
     errors = y.astype(p.dtype) - p
+    span = float(errors.max() - errors.min())
+    reach = _MAX_REACH * kernel_width if isinstance(kernel_width, Real) else math.inf
+    if not span <= reach:  # NaN, inf, or beyond what the kernel sums accept
+        return math.nan, (np.zeros_like(p) if need_delta else None)
     value, grad_errors = error_entropy_and_grad(
-        errors, kernel_width, sample_weight, objective=objective, method="exact"
+        errors, kernel_width, sample_weight, objective=objective, method=method
     )
     if not need_delta:
         return value, None
