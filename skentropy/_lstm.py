@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import (
     _check_y,
+    check_array,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -37,6 +38,66 @@ from ._engine import (
 )
 
 __all__ = ["EEMLSTMClassifier", "EEMLSTMRegressor"]
+
+READOUTS = ("last", "every_step")
+
+
+class _StepSumNetwork(SequenceNetwork):
+    """``SequenceNetwork(readout="every")`` whose objective sums over steps.
+
+    The engine's per-step network averages a row loss over every (weighted)
+    step of a batch. The estimators' every-step objective treats a sequence
+    as one sample instead: its loss is the sum of its steps' losses (zero
+    weight on padded steps), averaged over the batch's sequences with their
+    weights, ``sum_it W_it L_it / sum_i w_i``, where a sequence's weight
+    ``w_i`` is its largest step weight (its ``sample_weight``, for a step
+    mask times a sequence weight). This is the engine's value and gradient
+    times ``sum_it W_it / sum_i w_i``; with one sequence per batch it is
+    the summed per-string loss of the Reber experiment
+    (:mod:`skentropy._engine.lockstep`). The L2 term becomes ``alpha / 2
+    |W|^2 / sum_i w_i``. ``eem_samples`` is not a sum over rows (its Parzen
+    sample is the batch's step errors): its objective is left as the
+    engine's.
+    """
+
+    def __init__(self, n_inputs, hidden, n_outputs, output, forget_gate=True):
+        super().__init__(
+            n_inputs, hidden, n_outputs, output, forget_gate, readout="every"
+        )
+
+    @staticmethod
+    def _factor(x, sample_weight, loss):
+        """Steps' weight over sequences' weight: engine objective -> ours."""
+        if loss is LOSSES["eem_samples"]:
+            return 1.0
+        if sample_weight is None or sample_weight.ndim == 1:
+            return float(x.shape[1])
+        sequences = float(sample_weight.max(axis=1).sum())
+        return float(sample_weight.sum()) / sequences if sequences > 0 else 1.0
+
+    def loss_value(self, params, x, y, loss, *, sample_weight=None, **kwargs):
+        value = super().loss_value(
+            params, x, y, loss, sample_weight=sample_weight, **kwargs
+        )
+        return value * self._factor(x, sample_weight, loss)
+
+    def loss_grad(self, params, x, y, grad, loss, *, sample_weight=None, **kwargs):
+        value = super().loss_grad(
+            params, x, y, grad, loss, sample_weight=sample_weight, **kwargs
+        )
+        factor = self._factor(x, sample_weight, loss)
+        if factor != 1.0:
+            grad *= factor
+        return value * factor
+
+
+def _step_weights(sample_weight, n_steps):
+    """Per-row weights (sequence-major rows of steps) or None."""
+    if sample_weight is None:
+        return None
+    if sample_weight.ndim == 2:
+        return sample_weight.ravel()
+    return np.repeat(sample_weight, n_steps)
 
 
 class _LSTMEstimator(BaseStochasticEstimator):
@@ -66,6 +127,7 @@ class _LSTMEstimator(BaseStochasticEstimator):
         "eem_objective": [StrOptions({"log", "ip"})],
         "forget_gate": ["boolean"],
         "solver": [StrOptions({"sgd", "adam"})],
+        "readout": [StrOptions(set(READOUTS))],
     }
 
     def _n_outputs(self) -> int:
@@ -85,9 +147,13 @@ class _LSTMEstimator(BaseStochasticEstimator):
                 (n_samples, n_timesteps * n_channels)
             Sequences (2-D: time-major, oldest step first).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels (classifier) or target values (regressor).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sequence weights.
+            Class labels (classifier) or target values (regressor); with
+            ``readout="every_step"``, (n_samples, n_timesteps * n_outputs):
+            the per-step targets flattened time-major.
+        sample_weight : array-like of shape (n_samples,) or \
+                (n_samples, n_timesteps), default=None
+            Per-sequence weights; with ``readout="every_step"`` also per-step
+            weights (zero on padded steps).
 
         Returns
         -------
@@ -149,16 +215,54 @@ class _LSTMEstimator(BaseStochasticEstimator):
 
     def _network(self, n_outputs=None):
         """The network of these parameters (by default, of the fitted outputs)."""
-        return SequenceNetwork(
+        args = (
             self.n_channels_,
             self.hidden_size,
             self._n_outputs() if n_outputs is None else n_outputs,
             self._outputs_of_loss[self.loss],
-            forget_gate=self.forget_gate,
         )
+        if self.readout == "every_step":
+            return _StepSumNetwork(*args, forget_gate=self.forget_gate)
+        return SequenceNetwork(*args, forget_gate=self.forget_gate)
 
     def _build_network(self, X, Y):
+        if self.readout == "every_step":
+            return self._network(Y.shape[1] // X.shape[1])
         return self._network(Y.shape[1])
+
+    def _steps_read(self, X):
+        """Steps the head reads per sequence: 1, or every step of ``X``."""
+        return X.shape[1] if self.readout == "every_step" else 1
+
+    def _per_step_columns(self, y, n_steps):
+        """Outputs per step of a 2-D every-step target, or a clear error."""
+        if y.ndim != 2 or y.shape[1] % n_steps:
+            columns = "a 1-D target" if y.ndim != 2 else f"{y.shape[1]} columns"
+            raise ValueError(
+                f"With readout='every_step', y must be 2-D with n_timesteps * "
+                f"n_outputs columns (the per-step targets flattened time-major, "
+                f"one row per sequence); X has n_timesteps={n_steps}, but y has "
+                f"{columns}, not a multiple of {n_steps}."
+            )
+        return y.shape[1] // n_steps
+
+    def _check_sample_weight(self, sample_weight, X):
+        """Sequence weights (n,), or step weights (n, T) for every-step read-out."""
+        if (
+            sample_weight is None
+            or self.readout != "every_step"
+            or np.ndim(sample_weight) != 2
+        ):
+            return super()._check_sample_weight(sample_weight, X)
+        weight = check_array(sample_weight, dtype=X.dtype, input_name="sample_weight")
+        if weight.shape != X.shape[:2]:
+            raise ValueError(
+                "sample_weight must have shape (n_samples,) or (n_samples, "
+                f"n_timesteps) = {X.shape[:2]}, got {weight.shape}."
+            )
+        if (weight < 0).any():
+            raise ValueError("sample_weight must be non-negative.")
+        return weight
 
     def _loss(self):
         if self.loss == "eem":
@@ -187,17 +291,19 @@ class _LSTMEstimator(BaseStochasticEstimator):
         # The rule sees the Parzen sample the loss sees: the c output errors of
         # one sequence (pooled over the sequences), or a batch of joint
         # c-dimensional error vectors.
+        steps = self._steps_read(X)
+        k = network.n_outputs
         with np.errstate(over="ignore", invalid="ignore"):
-            errors = Y - output_values(network.logits(params, X), network.output)
+            out = output_values(network.logits(params, X), network.output)
+            errors = Y - out.reshape(Y.shape)
+        weights = _step_weights(sample_weight, steps)
         if self._parzen_sample() == "outputs":
-            weights = (
-                None if sample_weight is None else np.repeat(sample_weight, Y.shape[1])
-            )
-            errors, set_size = errors.ravel(), Y.shape[1]
+            weights = None if weights is None else np.repeat(weights, k)
+            errors, set_size = errors.ravel(), k
         else:
-            weights = sample_weight
+            errors = errors.reshape(-1, k)
             batch = 200 if self.batch_size == "auto" else self.batch_size
-            set_size = min(batch, X.shape[0])
+            set_size = min(batch, X.shape[0]) * steps
         self.kernel_width_ = resolve_kernel_width(
             self.kernel_width, errors, weights, set_size=set_size
         )
@@ -214,18 +320,29 @@ class _LSTMEstimator(BaseStochasticEstimator):
 
     # -- outputs --------------------------------------------------------------
     def _outputs(self, network, params, sequences):
-        """Activated outputs, finite even for a diverged fit."""
+        """Activated outputs (n, steps read * n_outputs), finite even if diverged."""
         with np.errstate(over="ignore", invalid="ignore"):
             z = network.logits(params, sequences)
+        z = z.reshape(sequences.shape[0], -1)
         return output_values(np.nan_to_num(z, copy=False), network.output)
+
+    def _add_offset(self, out, offset):
+        """``out`` (n, steps * k) plus the per-output ``offset`` (k,) at every step."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            out.reshape(out.shape[0], -1, offset.shape[0])[...] += offset
+        return out
 
     def _offset(self, network, params, sequences, Y, sample_weight):
         """Mean training error per output where the loss cannot see offsets."""
-        offset = np.zeros(Y.shape[1], dtype=params.dtype)
+        k = network.n_outputs
+        offset = np.zeros(k, dtype=params.dtype)
         if self.loss == "eem" and self._parzen_sample() == "samples":
+            steps = self._steps_read(sequences)
             out = self._outputs(network, params, sequences)
+            weights = _step_weights(sample_weight, steps)
             with np.errstate(over="ignore", invalid="ignore"):
-                offset[...] = np.average(Y - out, axis=0, weights=sample_weight)
+                errors = (Y - out).reshape(-1, k)
+                offset[...] = np.average(errors, axis=0, weights=weights)
             np.nan_to_num(offset, copy=False)
         return offset
 
@@ -271,6 +388,22 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         Santos, Alexandre & Marques de Sa). The latter is blind to a constant
         offset, so the mean training error is stored in ``offset_`` and
         added to the outputs at predict time.
+    readout : {"last", "every_step"}, default="last"
+        Steps the output layer reads. ``"last"``: the last hidden state,
+        one label per sequence. ``"every_step"``: every hidden state, a set
+        of labels per step (multilabel per step, such as every legal next
+        symbol of a Reber string): ``y`` is a 0/1 indicator array of shape
+        (n_samples, n_timesteps * n_classes), the per-step indicators
+        flattened time-major; ``classes_`` is ``arange(n_classes)``,
+        ``predict_proba`` returns each step's sigmoid outputs and
+        ``predict`` thresholds them at 0.5, in the same layout. A
+        sequence's loss is the sum of its steps' losses, averaged over the
+        batch's sequences; a ``sample_weight`` of shape (n_samples,
+        n_timesteps) weights the steps (zero on padded steps, which then
+        add nothing to the loss or its gradient; pad at the *end*: the LSTM
+        is causal, so trailing steps cannot change earlier outputs). It
+        supports ``loss="eem"`` with ``entropy_over="outputs"`` (the
+        paper's Reber experiment) and ``loss="mse"``.
     {lstm_parameters}
     {training_parameters}
 
@@ -280,7 +413,8 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         Class labels.
     offset_ : ndarray of shape (n_classes,)
         Added to the outputs before normalising: the mean training error for
-        ``entropy_over="samples"``, zeros otherwise.
+        ``entropy_over="samples"``, zeros otherwise (and for
+        ``readout="every_step"``).
     {lstm_attributes}
     {training_attributes}
 
@@ -334,6 +468,7 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         entropy_over="outputs",
         eem_objective="log",
         forget_gate=True,
+        readout="last",
         solver="adam",
         learning_rate_init=0.01,
         momentum=0.9,
@@ -378,7 +513,9 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         self : EEMLSTMClassifier
             The updated estimator.
         """
-        if _check_partial_fit_first_call(self, classes):
+        if self.readout != "every_step" and _check_partial_fit_first_call(
+            self, classes
+        ):
             self._set_classes(np.asarray(classes), from_classes=True)
         return self._fit(X, y, sample_weight, incremental=True)
 
@@ -393,11 +530,16 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probability of each class, in the order of ``classes_``.
+        proba : ndarray of shape (n_samples, n_classes) or \
+                (n_samples, n_timesteps * n_classes)
+            Probability of each class, in the order of ``classes_``; with
+            ``readout="every_step"``, each step's sigmoid outputs (not
+            normalised), time-major.
         """
         check_is_fitted(self)
         sequences = self._sequences(X, reset=False)
+        if self.readout == "every_step":
+            return self._outputs(self._network(), self.params_, sequences)
         return self._proba(self._network(), self.params_, sequences, self.offset_)
 
     def predict(self, X):
@@ -411,11 +553,48 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
 
         Returns
         -------
-        y : ndarray of shape (n_samples,)
-            Predicted labels.
+        y : ndarray of shape (n_samples,) or (n_samples, n_timesteps * n_classes)
+            Predicted labels; with ``readout="every_step"``, per-step 0/1
+            indicators (sigmoid output above 0.5), time-major.
         """
         check_is_fitted(self)
+        if self.readout == "every_step":
+            return (self.predict_proba(X) > 0.5).astype(int)
         return self.classes_.take(self.predict_proba(X).argmax(axis=1))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy; with ``readout="every_step"``, of whole sequences.
+
+        With ``readout="last"`` this is ``ClassifierMixin.score``. With
+        ``readout="every_step"`` a sequence counts as right when every
+        output of every step of nonzero weight is right (``predict`` equals
+        ``y`` there): the Reber experiment's correctness criterion.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_channels) or \
+                (n_samples, n_timesteps * n_channels)
+            Sequences.
+        y : array-like of shape (n_samples,) or \
+                (n_samples, n_timesteps * n_classes)
+            True labels (per-step indicators for ``readout="every_step"``).
+        sample_weight : array-like of shape (n_samples,) or \
+                (n_samples, n_timesteps), default=None
+            Sequence weights, or step weights (zero on padded steps).
+
+        Returns
+        -------
+        score : float
+            Weighted fraction of sequences predicted right.
+        """
+        if self.readout != "every_step":
+            return super().score(X, y, sample_weight=sample_weight)
+        check_is_fitted(self)
+        sequences = self._sequences(X, reset=False)
+        Y = self._indicator_targets(y, sequences, reset=False)
+        weight = self._check_sample_weight(sample_weight, sequences)
+        pred = self._outputs(self._network(), self.params_, sequences) > 0.5
+        return self._sequence_accuracy(Y, pred, weight, sequences.shape[1])
 
     # -- input ------------------------------------------------------------
     # -- what the base needs ------------------------------------------------
@@ -425,7 +604,49 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
     def _parzen_sample(self):
         return self.entropy_over
 
+    def _indicator_targets(self, y, sequences, *, reset):
+        """Every-step targets: a checked 0/1 (n, T * n_classes) float array."""
+        self._check_y_given(y)
+        y = check_array(y, ensure_2d=False, dtype=sequences.dtype, input_name="y")
+        n_classes = self._per_step_columns(y, sequences.shape[1])
+        check_consistent_length(sequences, y)
+        if not np.isin(y, (0, 1)).all():
+            raise ValueError(
+                "With readout='every_step', y must be a per-step indicator "
+                "array of 0s and 1s (every legal label of a step is 1)."
+            )
+        if reset:
+            self.classes_ = np.arange(n_classes)
+            self._y_type = "multilabel-indicator"
+        elif n_classes != len(self.classes_):
+            raise ValueError(
+                f"y has {n_classes} labels per step, but {type(self).__name__} "
+                f"was fitted with {len(self.classes_)}."
+            )
+        return y
+
+    @staticmethod
+    def _sequence_accuracy(Y, pred, weight, n_steps):
+        """Weighted fraction of sequences right at every weighted step."""
+        step_wrong = (pred != (Y > 0.5)).reshape(len(Y), n_steps, -1).any(axis=2)
+        if weight is not None and weight.ndim == 2:
+            step_wrong &= weight > 0
+            weight = weight.max(axis=1)
+        return float(np.average(~step_wrong.any(axis=1), weights=weight))
+
     def _validate_fit_data(self, X, y, sample_weight, *, incremental, reset):
+        if self.readout == "every_step":
+            samples = self.loss == "eem" and self.entropy_over == "samples"
+            if self.loss == "cross_entropy" or samples:
+                raise ValueError(
+                    "readout='every_step' supports loss='eem' with "
+                    "entropy_over='outputs', and loss='mse' (per-step multilabel "
+                    f"targets); got loss={self.loss!r}, "
+                    f"entropy_over={self.entropy_over!r}."
+                )
+            sequences = self._sequences(X, reset=reset)
+            Y = self._indicator_targets(y, sequences, reset=reset)
+            return sequences, Y, self._check_sample_weight(sample_weight, sequences)
         self._check_y_given(y)
         sequences = self._sequences(X, reset=reset)
         y = column_or_1d(y, warn=True)
@@ -439,9 +660,12 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         return sequences, Y, self._check_sample_weight(sample_weight, sequences)
 
     def _stratify(self, Y):
-        return Y.argmax(axis=1)
+        return None if self.readout == "every_step" else Y.argmax(axis=1)
 
     def _validation_score(self, network, params, X_val, Y_val, w_val, train):
+        if self.readout == "every_step":  # as score scores
+            pred = self._outputs(network, params, X_val) > 0.5
+            return self._sequence_accuracy(Y_val, pred, w_val, X_val.shape[1])
         # Scored as predict scores: with the offset of the current weights.
         offset = self._offset(network, params, *train)
         proba = self._proba(network, params, X_val, offset)
@@ -493,13 +717,25 @@ class EEMLSTMRegressor(RegressorMixin, _LSTMEstimator):
         initial joint errors of the training rows (after early stopping's
         split), with one Parzen sample per batch, and keeps the width
         through warm starts. Used by ``loss="eem"``.
+    readout : {"last", "every_step"}, default="last"
+        Steps the output layer reads. ``"last"``: the last hidden state,
+        one target row per sequence. ``"every_step"``: every hidden state:
+        ``y`` has shape (n_samples, n_timesteps * n_outputs), the per-step
+        targets flattened time-major (step 0's outputs first), and
+        ``predict`` returns the same layout. ``loss="squared_error"`` sums
+        a sequence's step losses and averages over the batch's sequences;
+        ``loss="eem"``'s Parzen sample is the joint error vectors of every
+        step of the batch's sequences, and ``offset_`` their weighted mean.
+        A ``sample_weight`` of shape (n_samples, n_timesteps) weights the
+        steps (zero on padded steps, which then add nothing; pad at the
+        *end*: the LSTM is causal).
     {lstm_parameters}
     {training_parameters}
 
     Attributes
     ----------
     n_outputs_ : int
-        Number of targets.
+        Number of targets (per step, for ``readout="every_step"``).
     offset_ : ndarray of shape (n_outputs_,)
         Added to the outputs at predict time: the weighted mean training
         error for ``loss="eem"``, zeros for ``loss="squared_error"``.
@@ -509,7 +745,9 @@ class EEMLSTMRegressor(RegressorMixin, _LSTMEstimator):
     Notes
     -----
     Early stopping scores the held-out rows by R^2 (``r2_score``), with the
-    offset of the current weights, as ``score`` would. Sample weights equal
+    offset of the current weights, as ``score`` would (with
+    ``readout="every_step"``: R^2 over the held-out sequences' weighted
+    steps, a row per step). Sample weights equal
     repeated rows exactly when the data fit in one batch
     (``tests/test_lstm_regressor.py``). A diverging fit (the loss becomes
     non-finite) warns, keeps the last weights with a finite loss and
@@ -560,6 +798,7 @@ class EEMLSTMRegressor(RegressorMixin, _LSTMEstimator):
         loss="eem",
         kernel_width=1.0,
         eem_objective="log",
+        readout="last",
         alpha=0.0,
         solver="adam",
         batch_size=32,
@@ -615,13 +854,15 @@ class EEMLSTMRegressor(RegressorMixin, _LSTMEstimator):
 
         Returns
         -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predictions (1-D when fitted on a 1-D target).
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs) or \
+                (n_samples, n_timesteps * n_outputs)
+            Predictions (1-D when fitted on a 1-D target); with
+            ``readout="every_step"``, per step, time-major.
         """
         check_is_fitted(self)
         sequences = self._sequences(X, reset=False)
         y = self._predict(self._network(), self.params_, sequences, self.offset_)
-        return y.ravel() if self.n_outputs_ == 1 else y
+        return y.ravel() if y.shape[1] == 1 else y
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -640,19 +881,34 @@ class EEMLSTMRegressor(RegressorMixin, _LSTMEstimator):
             y = column_or_1d(y, warn=True)
         check_consistent_length(sequences, y)
         Y = y.reshape(len(y), -1).astype(sequences.dtype, copy=False)
+        n_outputs = Y.shape[1]
+        if self.readout == "every_step":
+            n_outputs = self._per_step_columns(
+                y if y.ndim == 2 or sequences.shape[1] > 1 else Y,
+                sequences.shape[1],
+            )
+            if not reset and n_outputs != self.n_outputs_:
+                raise ValueError(
+                    f"y has {n_outputs} outputs per step, but "
+                    f"{type(self).__name__} was fitted with {self.n_outputs_}."
+                )
         if reset:
-            self.n_outputs_ = Y.shape[1]
+            self.n_outputs_ = n_outputs
         return sequences, Y, self._check_sample_weight(sample_weight, sequences)
 
     def _validation_score(self, network, params, X_val, Y_val, w_val, train):
         # Scored as predict scores: with the offset of the current weights.
         offset = self._offset(network, params, *train)
         pred = self._predict(network, params, X_val, offset)
+        if self.readout == "every_step":  # R^2 over the (weighted) steps
+            k = network.n_outputs
+            steps = _step_weights(w_val, X_val.shape[1])
+            return r2_score(
+                Y_val.reshape(-1, k), pred.reshape(-1, k), sample_weight=steps
+            )
         return r2_score(Y_val, pred, sample_weight=w_val)
 
     def _predict(self, network, params, sequences, offset):
         """Outputs plus ``offset``, finite."""
-        out = self._outputs(network, params, sequences)
-        with np.errstate(over="ignore", invalid="ignore"):
-            out += offset
+        out = self._add_offset(self._outputs(network, params, sequences), offset)
         return np.nan_to_num(out, copy=False)

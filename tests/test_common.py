@@ -46,12 +46,18 @@ SETTINGS = {
     ],
     "EOMRegressor": [{"overshoot": mode} for mode in ("eliminate", "ignore")],
     "EEMMLPRegressor": [{"loss": loss} for loss in ("eem", "squared_error")],
+    "EEMMLPClassifier": [
+        {"loss": loss} for loss in ("eem", "squared_error", "cross_entropy")
+    ],
     "EEMLSTMClassifier": [
         {"loss": "eem", "entropy_over": "outputs"},
         {"loss": "eem", "entropy_over": "samples"},
         {"loss": "mse"},
         {"loss": "cross_entropy"},
     ],
+    # readout="every_step" is not checked here: its y must have n_timesteps *
+    # n_outputs columns, and the checks feed 1-D y with X of several steps
+    # (tests/test_lstm_readout.py covers it).
     "EEMLSTMRegressor": [{"loss": loss} for loss in ("eem", "squared_error")],
 }
 
@@ -124,6 +130,7 @@ OTHER_NETWORK = {
     "MinEntMLPClassifier": {"hidden_layer_sizes": (3,)},
     "EOMRegressor": {"hidden_layer_sizes": (3,)},
     "EEMMLPRegressor": {"hidden_layer_sizes": (3,)},
+    "EEMMLPClassifier": {"hidden_layer_sizes": (3,)},
     "EEMLSTMClassifier": {"hidden_size": 3},
     "EEMLSTMRegressor": {"hidden_size": 3},
 }
