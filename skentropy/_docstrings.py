@@ -11,6 +11,31 @@ import textwrap
 __all__ = ["fill_doc"]
 
 _FRAGMENTS = {
+    # The feed-forward estimators' network, solver and fitted-layer entries.
+    "network_parameters": """\
+hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+    The ith element is the number of neurons in the ith hidden layer.
+activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+    Activation function of the hidden layers.""",
+    "solver_parameters": """\
+solver : {"lbfgs", "sgd", "adam"}, default="adam"
+    Weight optimiser: L-BFGS (full batch, SciPy), mini-batch SGD or Adam.
+alpha : float, default=0.0001
+    Strength of the L2 penalty, divided by the (weighted) sample count.""",
+    "lbfgs_parameters": """\
+max_fun : int, default=15000
+    Maximum number of loss evaluations of L-BFGS.""",
+    "layer_attributes": """\
+coefs_ : list of ndarray
+    Weight matrix of each layer, shape (fan_in, fan_out).
+intercepts_ : list of ndarray
+    Bias vector of each layer.""",
+    "input_attributes": """\
+n_features_in_ : int
+    Number of features seen during fit.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Feature names seen during fit, when X is a DataFrame with string
+    column names.""",
     # The training parameters of BaseStochasticEstimator whose defaults
     # every subclass shares (MLPClassifier's names, defaults and meanings).
     "training_parameters": """\

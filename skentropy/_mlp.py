@@ -326,10 +326,7 @@ class MinEntMLPClassifier(
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        The ith element is the number of neurons in the ith hidden layer.
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-        Activation function of the hidden layers.
+    {network_parameters}
     loss : {"cross_entropy", "min_ent", "mix_ent"}, default="min_ent"
         Training objective (see above).
     entropy_weight : float, default=0.1
@@ -340,30 +337,19 @@ class MinEntMLPClassifier(
     eps : float, default=1e-6
         Smoothing inside ``log(q + eps)`` of the MIX-ENT term; ``-log(eps)``
         sets the strength of its MAE-like part. Used by ``mix_ent`` only.
-    solver : {"lbfgs", "sgd", "adam"}, default="adam"
-        Weight optimiser: L-BFGS (full batch, SciPy), mini-batch SGD or Adam.
-    alpha : float, default=0.0001
-        Strength of the L2 penalty, divided by the (weighted) sample count.
+    {solver_parameters}
     batch_size : int or "auto", default="auto"
         Mini-batch size of the stochastic solvers; ``"auto"`` is
         ``min(200, n_samples)``.
     {training_parameters}
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of L-BFGS.
+    {lbfgs_parameters}
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels (for multilabel targets, the label indices).
-    coefs_ : list of ndarray
-        Weight matrix of each layer, shape (fan_in, fan_out).
-    intercepts_ : list of ndarray
-        Bias vector of each layer.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names seen during fit, when X is a DataFrame with string
-        column names.
+    {layer_attributes}
+    {input_attributes}
     n_iter_ : int
         Number of epochs (or L-BFGS iterations) run by the last call.
     n_layers_ : int
@@ -558,10 +544,7 @@ class EEMMLPRegressor(
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        The ith element is the number of neurons in the ith hidden layer.
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-        Activation function of the hidden layers.
+    {network_parameters}
     loss : {"eem", "squared_error"}, default="eem"
         Training objective: the error entropy over each mini-batch, or half
         the mean squared error (``MLPRegressor``'s).
@@ -583,35 +566,24 @@ class EEMMLPRegressor(
         only; ``O(N + M log M)``, for large batches or ``solver="lbfgs"`` on
         many rows), or ``"auto"`` (binned for one output and more than 2048
         rows a batch, exact otherwise).
-    solver : {"lbfgs", "sgd", "adam"}, default="adam"
-        Weight optimiser: L-BFGS (full batch, SciPy), mini-batch SGD or Adam.
-    alpha : float, default=0.0001
-        Strength of the L2 penalty, divided by the (weighted) sample count.
+    {solver_parameters}
     batch_size : int or "auto", default="auto"
         Mini-batch size of the stochastic solvers, which is also the size of
         the Parzen sample of the entropy; ``"auto"`` is
         ``min(200, n_samples)``.
     {training_parameters}
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of L-BFGS.
+    {lbfgs_parameters}
 
     Attributes
     ----------
-    coefs_ : list of ndarray
-        Weight matrix of each layer, shape (fan_in, fan_out).
-    intercepts_ : list of ndarray
-        Bias vector of each layer.
+    {layer_attributes}
     offset_ : ndarray of shape (n_outputs_,)
         Added to the network's outputs at predict time: the weighted mean
         training error for ``loss="eem"``, zeros for ``squared_error``.
     kernel_width_ : float or None
         Kernel width used (resolved from a rule name); None for
         ``squared_error``.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names seen during fit, when X is a DataFrame with string
-        column names.
+    {input_attributes}
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int
@@ -824,10 +796,7 @@ class EEMMLPClassifier(
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        The ith element is the number of neurons in the ith hidden layer.
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-        Activation function of the hidden layers.
+    {network_parameters}
     loss : {"eem", "squared_error", "cross_entropy"}, default="eem"
         Training objective: the error entropy of each mini-batch, half the
         squared error of the logistic outputs, or cross entropy.
@@ -851,37 +820,26 @@ class EEMMLPClassifier(
         with FFT convolution (binary problems only, which have one output),
         or ``"auto"`` (binned for one output and batches of more than 2048
         rows, exact otherwise).
-    solver : {"lbfgs", "sgd", "adam"}, default="adam"
-        Weight optimiser: L-BFGS (full batch, SciPy), mini-batch SGD or Adam.
-    alpha : float, default=0.0001
-        Strength of the L2 penalty, divided by the (weighted) sample count.
+    {solver_parameters}
     batch_size : int or "auto", default="auto"
         Mini-batch size of the stochastic solvers, which is also the size of
         the Parzen sample of the entropy; ``"auto"`` is
         ``min(200, n_samples)``.
     {training_parameters}
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of L-BFGS.
+    {lbfgs_parameters}
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels (for multilabel targets, the label indices).
-    coefs_ : list of ndarray
-        Weight matrix of each layer, shape (fan_in, fan_out).
-    intercepts_ : list of ndarray
-        Bias vector of each layer.
+    {layer_attributes}
     offset_ : ndarray of shape (n_outputs_,)
         Added to the outputs before the read-out: the weighted mean training
         error for ``loss="eem"``, zeros for the other losses.
     kernel_width_ : float or None
         Kernel width used (resolved from a rule name); None unless
         ``loss="eem"``.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names seen during fit, when X is a DataFrame with string
-        column names.
+    {input_attributes}
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int
