@@ -409,6 +409,14 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
             epsilon=self.epsilon,
         )
 
+    def _batch_weight(self, n_samples, total_weight):
+        """Expected weight of a training batch of ``n_samples`` rows of weight
+        ``total_weight``: the size of a batch's Parzen sample for the width
+        rules (integer weights act as repeated rows)."""
+        batch = 200 if self.batch_size == "auto" else self.batch_size
+        rows = n_samples if self.solver == "lbfgs" else min(batch, n_samples)
+        return rows * total_weight / n_samples
+
     # -- early stopping -------------------------------------------------------
     def _stratify(self, Y):
         """Labels to stratify the hold-out by, or None (hook)."""

@@ -491,12 +491,10 @@ class EEMMixin:
             # The Parzen sample is a batch; with frequency weights its size
             # is the batch's expected weight (integer weights act as repeats).
             n = X.shape[0]
-            batch = 200 if self.batch_size == "auto" else self.batch_size
-            rows = n if self.solver == "lbfgs" else min(batch, n)
             total = n if sample_weight is None else float(sample_weight.sum())
             errors = Y - self._outputs(network, params, X)
             width = resolve_kernel_width(
-                rule, errors, sample_weight, set_size=rows * total / n
+                rule, errors, sample_weight, set_size=self._batch_weight(n, total)
             )
         self.kernel_width_, self._width_rule = width, rule
 
@@ -560,12 +558,14 @@ class EEMMLPRegressor(
         ``"log"`` minimises ``-log V`` (the entropy, scale-free); ``"ip"``
         minimises ``-V``, the gradient ascent on the information potential
         of the papers. Their gradients differ by the factor ``1 / V``.
-    entropy_estimator : {"exact", "binned", "auto"}, default="exact"
+    entropy_estimator : {"exact", "binned", "auto"}, default="auto"
         Estimator of ``V`` and its gradient: exact pairwise sums
         (``O(N^2)`` per batch), binned with FFT convolution (one output
         only; ``O(N + M log M)``, for large batches or ``solver="lbfgs"`` on
-        many rows), or ``"auto"`` (binned for one output and more than 2048
-        rows a batch, exact otherwise).
+        many rows), or ``"auto"``: binned for one output and batches of
+        more than 128 rows, where it is the faster of the two (it agrees with
+        the exact sums to about 1e-3 on ``V`` and 3e-3 on the gradient),
+        exact otherwise.
     {solver_parameters}
     batch_size : int or "auto", default="auto"
         Mini-batch size of the stochastic solvers, which is also the size of
@@ -658,7 +658,7 @@ class EEMMLPRegressor(
         loss="eem",
         kernel_width="silverman",
         eem_objective="log",
-        entropy_estimator="exact",
+        entropy_estimator="auto",
         solver="adam",
         learning_rate_init=0.001,
         learning_rate="constant",
@@ -815,11 +815,13 @@ class EEMMLPClassifier(
         ``"log"`` minimises the entropy ``-log V``; ``"ip"`` minimises
         ``-V`` (gradient ascent on the information potential, the papers'
         form). The gradients differ by the factor ``1 / V``.
-    entropy_estimator : {"exact", "binned", "auto"}, default="exact"
+    entropy_estimator : {"exact", "binned", "auto"}, default="auto"
         Estimator of ``V`` and its gradient: exact pairwise sums, binned
         with FFT convolution (binary problems only, which have one output),
-        or ``"auto"`` (binned for one output and batches of more than 2048
-        rows, exact otherwise).
+        or ``"auto"``: binned for one output and batches of more than 128
+        rows, where it is the faster of the two (it agrees with the exact
+        sums to about 1e-3 on ``V`` and 3e-3 on the gradient), exact
+        otherwise.
     {solver_parameters}
     batch_size : int or "auto", default="auto"
         Mini-batch size of the stochastic solvers, which is also the size of
@@ -904,7 +906,7 @@ class EEMMLPClassifier(
         loss="eem",
         kernel_width=1.0,
         eem_objective="log",
-        entropy_estimator="exact",
+        entropy_estimator="auto",
         solver="adam",
         alpha=0.0001,
         batch_size="auto",

@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor
 
 from skentropy import EEMMLPRegressor
-from skentropy._engine import error_entropy_and_grad
+from skentropy._engine import TRAINING_EXACT_MAX_SAMPLES, error_entropy_and_grad
 
 
 def _data(n=120, d=4, outputs=1, seed=0):
@@ -190,8 +190,23 @@ def test_binned_estimator_is_close_to_exact_on_one_output():
     exact, binned = fits["exact"].predict(X), fits["binned"].predict(X)
     assert not np.array_equal(exact, binned)
     np.testing.assert_allclose(binned, exact, rtol=0, atol=1e-3 * np.ptp(exact))
-    # "auto" bins batches of more than 2048 rows.
     np.testing.assert_array_equal(fits["auto"].predict(X), binned)
+
+
+@pytest.mark.parametrize(
+    "batch_size, expected",
+    [(TRAINING_EXACT_MAX_SAMPLES, "exact"), (TRAINING_EXACT_MAX_SAMPLES + 1, "binned")],
+)
+def test_auto_estimator_bins_batches_beyond_the_speed_crossover(batch_size, expected):
+    X, y = _data(n=batch_size, d=3)
+    common = dict(hidden_layer_sizes=(4,), batch_size=batch_size, max_iter=3)
+    common.update(kernel_width=0.5, random_state=0)
+    auto = _quiet_fit(EEMMLPRegressor(**common), X, y)  # the default is "auto"
+    other = "binned" if expected == "exact" else "exact"
+    same = _quiet_fit(EEMMLPRegressor(entropy_estimator=expected, **common), X, y)
+    differ = _quiet_fit(EEMMLPRegressor(entropy_estimator=other, **common), X, y)
+    np.testing.assert_array_equal(auto.predict(X), same.predict(X))
+    assert not np.array_equal(auto.predict(X), differ.predict(X))
 
 
 def test_binned_estimator_refuses_several_outputs():

@@ -32,7 +32,13 @@ import numpy as np
 from scipy.special import log_expit, xlogy
 
 from .activations import ACTIVATIONS, DERIVATIVES
-from .information import _MAX_REACH, error_entropy_and_grad, set_entropy_and_grad
+from .information import (
+    _MAX_REACH,
+    TRAINING_EXACT_MAX_SAMPLES,
+    choose_method,
+    error_entropy_and_grad,
+    set_entropy_and_grad,
+)
 
 __all__ = ["LOSSES", "log_output", "output_values"]
 
@@ -225,11 +231,13 @@ def eem_samples(
     The batch's ``(n, c)`` errors ``y - p`` form one c-variate Parzen
     estimate (Santos, Alexandre & Marques de Sa); ``objective`` as in
     :func:`eem_outputs`; ``method`` (``"exact"``, ``"binned"`` for 1-D
-    errors, ``"auto"``) is the estimator of
-    :func:`~.information.error_entropy_and_grad`. Not a per-sample loss: the
-    value is the batch's entropy and the returned delta is its gradient times
-    ``sum w`` (the caller divides by it). Shift-invariant: estimators add the
-    mean training error back at predict time. Non-finite errors (a diverged
+    errors, ``"auto"``: exact for joint errors and batches of up to
+    :data:`~.information.TRAINING_EXACT_MAX_SAMPLES` rows, binned above) is
+    the estimator of :func:`~.information.error_entropy_and_grad`. Not a
+    per-sample loss: the value is the batch's entropy and the returned delta
+    is its gradient times ``sum w`` (the caller divides by it).
+    Shift-invariant: estimators add the mean training error back at predict
+    time. Non-finite errors (a diverged
     network, or errors more than ``1e150`` kernel widths apart) give a NaN
     value and a zero delta, which the training loops report as divergence.
     """
@@ -239,6 +247,8 @@ def eem_samples(
     reach = _MAX_REACH * kernel_width if isinstance(kernel_width, Real) else math.inf
     if not span <= reach:  # NaN, inf, or beyond what the kernel sums accept
         return math.nan, (np.zeros_like(p) if need_delta else None)
+    if method == "auto":
+        method = choose_method(*errors.shape, max_exact=TRAINING_EXACT_MAX_SAMPLES)
     value, grad_errors = error_entropy_and_grad(
         errors, kernel_width, sample_weight, objective=objective, method=method
     )

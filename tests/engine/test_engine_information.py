@@ -12,6 +12,8 @@ from _gradcheck import assert_gradient_close, numerical_gradient
 
 from skentropy._engine.information import (
     AUTO_EXACT_MAX_SAMPLES,
+    TRAINING_EXACT_MAX_SAMPLES,
+    choose_method,
     error_entropy_and_grad,
     information_potential,
     information_potential_and_grad,
@@ -441,3 +443,12 @@ def test_bad_shapes_rejected():
 def test_errors_too_far_apart_rejected(method):
     with pytest.raises(ValueError, match="larger kernel_width"):
         information_potential(np.array([0.0, 1e200]), 1.0, method=method)
+
+
+def test_choose_method_crossovers():
+    assert choose_method(AUTO_EXACT_MAX_SAMPLES, 1) == "exact"
+    assert choose_method(AUTO_EXACT_MAX_SAMPLES + 1, 1) == "binned"
+    assert choose_method(10**6, 2) == "exact"
+    small, big = TRAINING_EXACT_MAX_SAMPLES, TRAINING_EXACT_MAX_SAMPLES + 1
+    assert choose_method(small, 1, max_exact=small) == "exact"
+    assert choose_method(big, 1, max_exact=small) == "binned"
