@@ -219,11 +219,14 @@ class _LSTMEstimator(BaseStochasticEstimator):
             self.n_channels_,
             self.hidden_size,
             self._n_outputs() if n_outputs is None else n_outputs,
-            self._outputs_of_loss[self.loss],
+            self._output_activation(),
         )
         if self.readout == "every_step":
             return _StepSumNetwork(*args, forget_gate=self.forget_gate)
         return SequenceNetwork(*args, forget_gate=self.forget_gate)
+
+    def _output_activation(self):
+        return self._outputs_of_loss[self.loss]
 
     def _build_network(self, X, Y):
         if self.readout == "every_step":
@@ -301,9 +304,11 @@ class _LSTMEstimator(BaseStochasticEstimator):
             weights = None if weights is None else np.repeat(weights, k)
             errors, set_size = errors.ravel(), k
         else:
+            # A batch's steps, weighted: integer weights act as repeats.
             errors = errors.reshape(-1, k)
-            batch = 200 if self.batch_size == "auto" else self.batch_size
-            set_size = min(batch, X.shape[0]) * steps
+            n = X.shape[0]
+            total = n * steps if weights is None else float(weights.sum())
+            set_size = self._batch_weight(n, total)
         self.kernel_width_ = resolve_kernel_width(
             self.kernel_width, errors, weights, set_size=set_size
         )
@@ -403,7 +408,10 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         add nothing to the loss or its gradient; pad at the *end*: the LSTM
         is causal, so trailing steps cannot change earlier outputs). It
         supports ``loss="eem"`` with ``entropy_over="outputs"`` (the
-        paper's Reber experiment) and ``loss="mse"``.
+        paper's Reber experiment), ``loss="mse"`` and
+        ``loss="cross_entropy"``, which is then the binary cross entropy of
+        each label's sigmoid output (the multilabel loss of
+        ``MLPClassifier``), summed over a step's labels.
     {lstm_parameters}
     {training_parameters}
 
@@ -604,6 +612,12 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
     def _parzen_sample(self):
         return self.entropy_over
 
+    def _output_activation(self):
+        # Per-step multilabel targets: one sigmoid per label, for every loss.
+        return (
+            "logistic" if self.readout == "every_step" else super()._output_activation()
+        )
+
     def _indicator_targets(self, y, sequences, *, reset):
         """Every-step targets: a checked 0/1 (n, T * n_classes) float array."""
         self._check_y_given(y)
@@ -636,13 +650,11 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
 
     def _validate_fit_data(self, X, y, sample_weight, *, incremental, reset):
         if self.readout == "every_step":
-            samples = self.loss == "eem" and self.entropy_over == "samples"
-            if self.loss == "cross_entropy" or samples:
+            if self.loss == "eem" and self.entropy_over == "samples":
                 raise ValueError(
                     "readout='every_step' supports loss='eem' with "
-                    "entropy_over='outputs', and loss='mse' (per-step multilabel "
-                    f"targets); got loss={self.loss!r}, "
-                    f"entropy_over={self.entropy_over!r}."
+                    "entropy_over='outputs' (and loss='mse' or 'cross_entropy'); "
+                    f"got entropy_over={self.entropy_over!r}."
                 )
             sequences = self._sequences(X, reset=reset)
             Y = self._indicator_targets(y, sequences, reset=reset)

@@ -435,7 +435,8 @@ def test_width_rules_are_the_hand_rules_and_mean_the_pairwise_width(
 ):
     """kernel_width_ is the rule applied by hand to the hand-computed initial
     errors of the Parzen sample the loss sees (the c output errors of one
-    sequence, pooled, N = c; or joint error vectors, N = batch size), as a
+    sequence, pooled, N = c; or joint error vectors, N = batch size times the
+    mean weight), as a
     pairwise width; a fit given that float as kernel_width is the same fit."""
     X, y = _task3()
     counts = np.arange(len(y)) % 3 + 1 if weighted else None
@@ -454,8 +455,9 @@ def test_width_rules_are_the_hand_rules_and_mean_the_pairwise_width(
     if entropy_over == "outputs":
         pooled_counts = None if counts is None else np.repeat(counts, 3)
         width = _hand_width(rule, errors.ravel(), pooled_counts, 3)
-    else:
-        width = _hand_width(rule, errors, counts, 16)
+    else:  # a batch of 16 rows, of the mean weight (integer weights: repeats)
+        set_size = 16 if counts is None else 16 * counts.mean()
+        width = _hand_width(rule, errors, counts, set_size)
     assert clf.kernel_width_ == pytest.approx(width, rel=1e-10)
     given = _fit(
         EEMLSTMClassifier(kernel_width=clf.kernel_width_, **common),

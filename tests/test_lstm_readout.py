@@ -84,6 +84,15 @@ def _multihot(n=12, steps=4, channels=2, c=3, seed=0):
     return X, Y.reshape(n, -1), mask
 
 
+def _central_differences(objective, p0, step=1e-6):
+    grad = np.empty_like(p0)
+    for k in range(p0.size):
+        e = np.zeros_like(p0)
+        e[k] = step
+        grad[k] = (objective(p0 + e) - objective(p0 - e)) / (2 * step)
+    return grad
+
+
 def _sgd(est, **params):
     return est.set_params(
         solver="sgd",
@@ -131,6 +140,31 @@ def test_predictions_are_a_numpy_lstm_read_at_every_step(forget_gate):
 
 
 # -- the objective ----------------------------------------------------------
+def test_per_step_cross_entropy_is_binary_cross_entropy_by_central_differences():
+    """Each label's sigmoid and log loss, summed over a sequence's labels and
+    steps, averaged over the sequences: a hand-written objective."""
+    X, Y, mask = _multihot(n=5, steps=3, seed=3)
+    w = np.array([1.0, 2.0, 0.5, 1.0, 3.0])
+    step_w = mask * w[:, None]
+    p0 = _np_init(0, 2, 2, 3)
+    target = Y.reshape(5, 3, 3)
+
+    def objective(p):
+        z = _np_step_logits(p, X, 2, 3)
+        per_step = (np.logaddexp(0, z) - target * z).sum(axis=2)  # -log-lik
+        return (step_w * per_step).sum() / w.sum()
+
+    grad = _central_differences(objective, p0)
+    clf = EEMLSTMClassifier(loss="cross_entropy", readout="every_step")
+    clf = _sgd(clf, hidden_size=2, batch_size=5, max_iter=1, random_state=0)
+    clf.set_params(learning_rate_init=0.05)
+    _fit(clf, X, Y, sample_weight=step_w)
+    np.testing.assert_allclose(clf.params_, p0 - 0.05 * grad, rtol=0, atol=1e-8)
+    assert clf.loss_curve_[0] == pytest.approx(objective(p0), rel=1e-10)
+    proba = expit(_np_step_logits(clf.params_, X, 2, 3)).reshape(5, -1)
+    np.testing.assert_allclose(clf.predict_proba(X), proba, rtol=1e-10)
+
+
 def test_objective_sums_steps_and_averages_sequences_by_central_differences():
     X, Y, mask = _task(n=5, steps=3, k=2, seed=1)
     w = np.array([1.0, 2.0, 0.5, 1.0, 3.0])
@@ -148,11 +182,7 @@ def test_objective_sums_steps_and_averages_sequences_by_central_differences():
         pen = p[weight_mask] @ p[weight_mask]
         return ((step_w * per_step).sum() + 0.5 * alpha * pen) / w.sum()
 
-    grad = np.empty_like(p0)
-    for k in range(p0.size):
-        e = np.zeros_like(p0)
-        e[k] = 1e-6
-        grad[k] = (objective(p0 + e) - objective(p0 - e)) / 2e-6
+    grad = _central_differences(objective, p0)
     reg = _sgd(
         EEMLSTMRegressor(
             hidden_size=2,
@@ -181,6 +211,7 @@ def test_objective_sums_steps_and_averages_sequences_by_central_differences():
             {"kernel_width": 0.7, "objective": "log"},
         ),
         (EEMLSTMClassifier, "mse", "squared_error", {}),
+        (EEMLSTMClassifier, "cross_entropy", "cross_entropy", {}),
         (
             EEMLSTMClassifier,
             "eem",
@@ -405,9 +436,8 @@ def test_per_step_layout_errors():
         clf.fit(X, 2 * Y)
     with pytest.raises(ValueError, match="a 1-D target"):
         clf.fit(X, Y[:, 0])
-    for bad in ({"loss": "cross_entropy"}, {"entropy_over": "samples"}):
-        with pytest.raises(ValueError, match="readout='every_step' supports"):
-            EEMLSTMClassifier(readout="every_step", **bad).fit(X, Y)
+    with pytest.raises(ValueError, match="readout='every_step' supports"):
+        EEMLSTMClassifier(readout="every_step", entropy_over="samples").fit(X, Y)
     _fit(clf, X, Y)
     with pytest.raises(ValueError, match="has 2 labels per step, but"):
         clf.partial_fit(X, Y[:, :8])

@@ -186,7 +186,8 @@ def test_width_rule_is_the_hand_rule_on_the_initial_joint_errors(
     rule, n_outputs, weighted
 ):
     """kernel_width_ is the rule by hand on the initial errors y - output
-    (joint vectors, one Parzen sample per batch of 16); giving that float
+    (joint vectors, one Parzen sample per batch of 16 rows of the mean
+    weight); giving that float
     is the same fit; squared_error resolves no width."""
     X, y = _task(n_outputs=n_outputs)
     counts = np.arange(len(y)) % 3 + 1 if weighted else None
@@ -195,7 +196,8 @@ def test_width_rule_is_the_hand_rule_on_the_initial_joint_errors(
     reg = _fit(EEMLSTMRegressor(kernel_width=rule, **common), X, y, sample_weight=sw)
     params0, _ = _np_init(2, 2, 3, n_outputs)
     errors = y.reshape(len(y), -1) - _np_logits(params0, X, 3, n_outputs)
-    width = _hand_width(rule, errors, counts, 16)
+    set_size = 16 if counts is None else 16 * counts.mean()  # weights: repeats
+    width = _hand_width(rule, errors, counts, set_size)
     assert reg.kernel_width_ == pytest.approx(width, rel=1e-10)
     given = _fit(
         EEMLSTMRegressor(kernel_width=reg.kernel_width_, **common),
