@@ -605,6 +605,20 @@ class EEMMLPRegressor(
     ``kernel_width``, which adapts to the spread of the errors; a float
     width must be chosen in target units.
 
+    The width trades robustness for efficiency. The entropy behaves like a
+    redescending M-estimator whose scale is the width relative to the
+    spread of the *final* errors: a wide kernel approaches squared error
+    (efficient under Gaussian noise), a narrow one ignores large errors.
+    A rule's width comes from the *initial* errors, which the targets'
+    spread dominates, so it is narrow against the noise when the signal is
+    strong. On ``benchmarks/mee_regression.py`` (Friedman #1, 2000 rows)
+    the default's test RMSE is 0.27x and 0.40x ``MLPRegressor``'s under
+    impulsive and Student-t noise, and 1.07x under Gaussian noise; choosing
+    ``kernel_width`` on held-out training rows (for example with
+    :class:`~sklearn.model_selection.GridSearchCV` and absolute-error
+    scoring on robustly scaled targets) brought the Gaussian case to 1.035x
+    and kept the others.
+
     Early stopping scores the held-out rows by R^2 (``validation_scores_``
     and ``best_validation_score_`` are R^2 values), with the offset of the
     current weights, as ``predict`` would.
