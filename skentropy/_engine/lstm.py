@@ -33,6 +33,15 @@ Cost structure, which decides most of the code below:
 * The backward pass forms the derivative factors of a block of steps in a
   few vectorised passes, leaving six or seven ufunc calls per step in the
   recurrence itself.
+
+Padding: ``forward(..., mask=valid)`` takes a boolean (n, T) array of the
+real steps. At a padded step the state passes through untouched
+(``h_t = h_{t-1}``, ``c_t = c_{t-1}``), and the backward pass sends the
+gradients of ``h_t`` and ``c_t`` straight to step t - 1 with zero deltas for
+the step's gates. A sequence padded anywhere (front, back, or both) thus
+gives the hidden states and gradients of the unpadded one, up to the
+summation order of the weight gradient; the last step's state is the state
+after the last real step. Steps without any padding cost nothing extra.
 """
 
 import numpy as np
@@ -85,6 +94,9 @@ class LSTMCache:
         self.outputs = hidden_states.transpose(order)
         self.forward_views = None
         self.backward_buffers = None
+        # Per step: None, or the (1, n) boolean rows of the padded and of
+        # the real sequences (set by each forward pass).
+        self.padding = None
 
 
 class LSTM:
@@ -209,25 +221,50 @@ class LSTM:
             cache.forward_views = views
         return cache.forward_views
 
+    @staticmethod
+    def _padding(mask, steps):
+        """Per step: None, or (padded, real) boolean rows of shape (1, n)."""
+        if mask is None:
+            return [None] * steps
+        mask = np.asarray(mask, dtype=bool)
+        padded = ~mask
+        return [
+            (padded[None, :, t], mask[None, :, t]) if padded[:, t].any() else None
+            for t in range(steps)
+        ]
+
     def forward(
-        self, params: np.ndarray, x: np.ndarray, cache: LSTMCache | None = None
+        self,
+        params: np.ndarray,
+        x: np.ndarray,
+        cache: LSTMCache | None = None,
+        mask: np.ndarray | None = None,
     ) -> LSTMCache:
         """Run the sequences ``x`` (n, T, n_inputs); returns the cache.
 
         ``cache.outputs`` holds the hidden states, (n, T, hidden), or
         (n, R, T, hidden) for stacked parameters of shape (R, P). Passing
         the cache of an earlier call reuses its buffers when the shapes
-        match (its previous contents are overwritten).
+        match (its previous contents are overwritten). ``mask``, a boolean
+        (n, T) array, marks the real steps: at the others the state is
+        carried over unchanged and their inputs are not read (they may be
+        NaN).
         """
         n, steps, n_inputs = x.shape
         models = params.shape[:-1]
         dtype = params.dtype
         cache = self._cache_for(cache, n, models, steps, dtype)
         cache.x = x
+        cache.padding = self._padding(mask, steps)
         inputs = x.transpose(1, 2, 0)  # (T, n_inputs, n)
         if models:
             inputs = inputs[:, None]
         cache.state[:steps, ..., :n_inputs, :] = inputs
+        if mask is not None:  # padded inputs (NaN, say) must not reach the sums
+            state_inputs = cache.state[:steps, ..., :n_inputs, :]
+            pad = ~np.asarray(mask, dtype=bool).T  # (T, n)
+            pad = pad[:, None, None, :] if models else pad[:, None, :]
+            np.copyto(state_inputs, 0, where=pad)
         exp_activation = cache.gates[0].size >= _EXP_ACTIVATION_ELEMENTS
         scale = self._column_scale(exp_activation, dtype)
         # M with the activation's scaling folded into the gate columns.
@@ -241,6 +278,8 @@ class LSTM:
         work = cache.work if forget_gate else cache.work[..., :h, :]
         terms = (work[..., :h, :], work[..., h:, :])
         g_rows = self.g_cols
+        hidden_rows = slice(n_inputs, n_inputs + h)
+        copyto = np.copyto
         with np.errstate(over="ignore", under="ignore"):  # exp limits are right
             for (
                 state,
@@ -253,7 +292,7 @@ class LSTM:
                 c,
                 tanh_c,
                 h_out,
-            ) in self._forward_views(cache):
+            ), padding in zip(self._forward_views(cache), cache.padding, strict=True):
                 product(weights, state, z)
                 if exp_activation:
                     np.exp(z, z)
@@ -273,6 +312,9 @@ class LSTM:
                     add(work, c_prev, c)
                 np.tanh(c, tanh_c)
                 multiply(o, tanh_c, h_out)
+                if padding is not None:  # padded sequences keep their state
+                    copyto(c, c_prev, where=padding[0])
+                    copyto(h_out, state[..., hidden_rows, :], where=padding[0])
         return cache
 
     # -- backward ---------------------------------------------------------
@@ -408,6 +450,9 @@ class LSTM:
         product = np.matmul if models else np.dot
         add, multiply, copyto = np.add, np.multiply, np.copyto
         forget_gate = self.forget_gate
+        padding = cache.padding
+        if forget_gate and any(p is not None for p in padding):
+            carry.fill(0)  # a padded last step passes on a zero dc
         for block, factor_views in blocks:
             self._derivative_factors(factor_views)
             for t in range(block.stop - 1, block.start - 1, -1):
@@ -421,12 +466,25 @@ class LSTM:
                 multiply(dh, factor, dc)
                 if t < steps - 1:  # the cell state's own path from step t + 1
                     add(dc, carry if forget_gate else dc_later, dc)
+                pad = padding[t]
+                if pad is not None and not forget_gate:  # dc_t = dc_{t+1}
+                    if t < steps - 1:
+                        copyto(dc, dc_later, where=pad[0])
+                    else:
+                        copyto(dc, 0, where=pad[0])
                 copyto(dc_copies, dc_one)
                 multiply(d, vector, d)
+                if pad is not None:  # a padded step's gates get no delta
+                    copyto(d, 0, where=pad[0])
                 if t:
                     if forget_gate:
-                        multiply(dc, f, carry)
+                        if pad is None:
+                            multiply(dc, f, carry)
+                        else:  # padded: carry dc_{t+1} on unchanged
+                            multiply(dc, f, carry, where=pad[1])
                     product(w_h, d, dh_prev)
+                    if pad is not None:  # padded: dh_{t-1} = dh_t
+                        copyto(dh_prev, dh, where=pad[0])
         self._weight_gradients(params, cache, dz, grad, alpha, scale)
         if not input_grad:
             return None

@@ -10,6 +10,12 @@ Flat parameter layout: the LSTM block ``[W_x; W_h; b]`` (see
 :class:`~.lstm.LSTM`), then the output weights (row-major), then the output
 biases. L2 penalises ``W_x``, ``W_h`` and the output weights.
 
+Padding: steps whose inputs are NaN (:func:`real_steps`) are padding; the
+LSTM carries its state over them unchanged (see :mod:`.lstm`), so a
+sequence padded at the front or the back has the outputs and gradients of
+the unpadded one, and ``readout="last"`` reads the state after its last
+real step.
+
 Stacked parameters: an array of shape (R, P) holds R networks of the same
 architecture that run in lockstep on one shared batch (the LSTM and Dense
 layers vectorise over the leading axis); logits gain a leading R axis and
@@ -23,9 +29,20 @@ from .layers import Dense
 from .lstm import LSTM, LSTMCache
 from .network import NetworkBase
 
-__all__ = ["SequenceBuffers", "SequenceNetwork"]
+__all__ = ["SequenceBuffers", "SequenceNetwork", "real_steps"]
 
 READOUTS = ("last", "every")
+
+
+def real_steps(x: np.ndarray) -> np.ndarray | None:
+    """Boolean (n, T) mask of the steps of ``x`` that are not padding, or None.
+
+    A step whose first input is NaN is padding (the estimators pad
+    variable-length sequences with NaN and check that a padded step is NaN
+    in every channel); None when ``x`` has no padding.
+    """
+    padded = np.isnan(x[..., 0])
+    return ~padded if padded.any() else None
 
 
 class _Pass:
@@ -215,7 +232,9 @@ class SequenceNetwork(NetworkBase):
         n, steps = x.shape[:2]
         key = (n, steps, models, params.dtype)
         state = buffers.passes.get(key)
-        cache = self.lstm.forward(params, x, None if state is None else state.cache)
+        cache = self.lstm.forward(
+            params, x, None if state is None else state.cache, mask=real_steps(x)
+        )
         if state is None:
             state = buffers.passes[key] = _Pass(cache)
         buffers.current = state

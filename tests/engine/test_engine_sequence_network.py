@@ -349,3 +349,91 @@ def test_eem_outputs_matches_a_double_loop():
         v = sum(np.exp(-((a - b) ** 2) / (2 * h * h)) for a in e for b in e)
         entropies.append(-np.log(v / (h * np.sqrt(2 * np.pi)) / 49))
     assert value == pytest.approx(np.mean(entropies), rel=1e-12)
+
+
+# -- padding: NaN steps carry the state over ---------------------------------
+def _padded(x_list, width, where):
+    """Sequences of different lengths padded with NaN to ``width`` steps."""
+    out = np.full((len(x_list), width, x_list[0].shape[1]), np.nan)
+    for i, seq in enumerate(x_list):
+        extra = width - len(seq)
+        front = {"front": extra, "back": 0, "both": extra // 2}[where]
+        out[i, front : front + len(seq)] = seq
+    return out
+
+
+@pytest.mark.parametrize("forget_gate", [True, False])
+@pytest.mark.parametrize("where", ["front", "back", "both"])
+@pytest.mark.parametrize("name, output, loss_params", CASES, ids=IDS)
+def test_padded_sequences_give_the_unpadded_value_and_gradient(
+    forget_gate, where, name, output, loss_params
+):
+    """Read-out "last": a batch of NaN-padded sequences has the loss and the
+    gradient of the same sequences run unpadded (each alone, summed as the
+    batch mean does; eem_samples couples the batch, so it is compared with
+    a batch of equal-length sequences instead)."""
+    rng = np.random.RandomState(3)
+    network = SequenceNetwork(N_IN, HIDDEN, N_OUT, output, forget_gate=forget_gate)
+    params = network.init_params(rng, np.float64)
+    params += rng.uniform(-0.3, 0.3, params.shape)
+    lengths = [5, 3, 4, 1] if name != "eem_samples" else [3, 3, 3, 3]
+    seqs = [rng.normal(size=(k, N_IN)) for k in lengths]
+    y = _targets(rng, output, (len(seqs),))
+    w = rng.uniform(0.5, 2.0, len(seqs))
+    x = _padded(seqs, 7, where)
+    loss = LOSSES[name]
+    kwargs = {"loss_params": loss_params, "alpha": 0.1}
+    grad = np.empty_like(params)
+    value = network.loss_grad(params, x, y, grad, loss, sample_weight=w, **kwargs)
+    assert np.isfinite(grad).all()
+    if name == "eem_samples":
+        expected_grad = np.empty_like(params)
+        expected = network.loss_grad(
+            params, np.stack(seqs), y, expected_grad, loss, sample_weight=w, **kwargs
+        )
+    else:  # the weighted mean of the sequences' own losses (alpha once)
+        expected, expected_grad = 0.0, np.zeros_like(params)
+        one_grad = np.empty_like(params)
+        for seq, target, weight in zip(seqs, y, w, strict=True):
+            v = network.loss_grad(
+                params, seq[None], target[None], one_grad, loss, **kwargs
+            )
+            expected += weight * v
+            expected_grad += weight * one_grad
+        # Each single-sequence call added alpha/2 |W|^2 (/1): remove all but
+        # the batch's alpha/2 |W|^2 / sum(w).
+        penalty = sum(
+            0.5 * 0.1 * params[s] @ params[s] for s in network.weight_slices()
+        )
+        reg_grad = np.zeros_like(params)
+        for s in network.weight_slices():
+            reg_grad[s] = 0.1 * params[s]
+        expected = (expected - w.sum() * penalty + penalty) / w.sum()
+        expected_grad = (expected_grad - w.sum() * reg_grad + reg_grad) / w.sum()
+    assert value == pytest.approx(expected, rel=1e-12, abs=1e-14)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-13)
+    logits = network.logits(params, x)
+    for i, seq in enumerate(seqs):
+        np.testing.assert_allclose(
+            logits[i], network.logits(params, seq[None])[0], rtol=1e-12, atol=1e-14
+        )
+
+
+@pytest.mark.parametrize("forget_gate", [True, False])
+def test_padded_every_step_gradient_by_finite_differences(forget_gate):
+    """Every-step read-out with NaN padding in the middle of the batch: the
+    analytic gradient is the numerical one of the padded objective."""
+    network, params, x, y, step_weight, mask = _every_step_problem(
+        forget_gate, "logistic", seed=4
+    )
+    x = np.where(mask[..., None], x, np.nan)
+    x[2, 0] = np.nan  # a padded first step as well
+    step_weight[2, 0] = 0.0
+    loss = LOSSES["squared_error"]
+    grad = np.empty_like(params)
+    network.loss_grad(params, x, y, grad, loss, sample_weight=step_weight, alpha=0.05)
+
+    def f(p):
+        return network.loss_value(p, x, y, loss, sample_weight=step_weight, alpha=0.05)
+
+    assert_gradient_close(numerical_gradient(f, params), grad)
