@@ -84,8 +84,26 @@ n_iter_no_change : int or np.inf, default=10
 hidden_size : int, default=32
     LSTM cells.
 n_channels : int, default=1
-    Channels per time step of 2-D input (ignored for 3-D input, whose
-    last axis gives them).""",
+    Channels per time step of 2-D input (ignored for 3-D input and lists,
+    whose arrays give them).
+layout : {"ntc", "nct"}, default="ntc"
+    Axis order of the sequences. ``"ntc"``: 3-D arrays (n_samples,
+    n_timesteps, n_channels), list items (n_timesteps, n_channels), 2-D
+    tables time-major (``n_channels`` columns per step, oldest first).
+    ``"nct"``, channels first as aeon and sktime store collections: 3-D
+    arrays (n_samples, n_channels, n_timesteps), list items (n_channels,
+    n_timesteps) (aeon's "np-list"), 2-D tables channel-major
+    (``n_timesteps`` columns per channel). Fitting warns when the data
+    look transposed (one time step of many channels, or ten times more
+    channels than steps). One sequence ``X[i]`` of 4 steps and 2 channels::
+
+        layout="ntc": X[i] is (4, 2)        layout="nct": X[i] is (2, 4)
+                  ch 0  ch 1                           t0   t1   t2   t3
+            t0  [ a0    b0 ]               ch 0  [ a0   a1   a2   a3 ]
+            t1  [ a1    b1 ]               ch 1  [ b0   b1   b2   b3 ]
+            t2  [ a2    b2 ]
+            t3  [ a3    b3 ]               2-D row, "ntc": a0 b0 a1 b1 ...
+                                           2-D row, "nct": a0 a1 a2 a3 b0 ...""",
     # The parameters the LSTM estimators share (after their own first ones).
     "lstm_parameters": """\
 eem_objective : {"log", "ip"}, default="log"

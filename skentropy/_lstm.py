@@ -36,6 +36,14 @@ from ._engine import (
     output_values,
     resolve_kernel_width,
 )
+from ._sequence_input import (
+    LAYOUTS,
+    check_padding,
+    is_sequence_list,
+    pad_list,
+    table_to_sequences,
+    warn_if_transposed,
+)
 
 __all__ = ["EEMLSTMClassifier", "EEMLSTMRegressor"]
 
@@ -120,6 +128,7 @@ class _LSTMEstimator(BaseStochasticEstimator):
         **BaseStochasticEstimator._parameter_constraints,
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "n_channels": [Interval(Integral, 1, None, closed="left")],
+        "layout": [StrOptions(set(LAYOUTS))],
         "kernel_width": [
             Interval(Real, 0, None, closed="neither"),
             StrOptions(set(WIDTH_RULES)),
@@ -144,8 +153,9 @@ class _LSTMEstimator(BaseStochasticEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_channels) or \
-                (n_samples, n_timesteps * n_channels)
-            Sequences (2-D: time-major, oldest step first).
+                (n_samples, n_timesteps * n_channels), or list of arrays
+            Sequences (2-D: time-major, oldest step first; a list: sequences
+            of different lengths; axes as ``layout`` says).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels (classifier) or target values (regressor); with
             ``readout="every_step"``, (n_samples, n_timesteps * n_outputs):
@@ -169,41 +179,64 @@ class _LSTMEstimator(BaseStochasticEstimator):
 
     # -- input ------------------------------------------------------------
     def _sequences(self, X, reset):
-        """Validated (n, T, channels) C-contiguous sequences."""
-        shape = getattr(X, "shape", None)
-        if shape is None:  # lists and other array-likes
-            try:
-                X = np.asarray(X)
-            except ValueError as error:  # ragged nested lists
+        """Validated (n, T, channels) C-contiguous sequences; NaN steps pad.
+
+        3-D arrays and lists of sequences may have any length at predict
+        time; 2-D tables keep scikit-learn's contract (the fitted number of
+        columns, no NaN).
+        """
+        listed = is_sequence_list(X)
+        if listed:  # padded, in our layout
+            X, _ = pad_list(X, self.layout)
+            from_table = False
+        else:
+            shape = getattr(X, "shape", None)
+            if shape is None:  # nested lists and other array-likes
+                try:
+                    X = np.asarray(X)
+                except ValueError as error:  # ragged nested lists
+                    raise ValueError(
+                        "X must be a 2-D or 3-D array, or a list of 2-D arrays "
+                        "(sequences of different lengths); got ragged nested "
+                        f"lists: {error}"
+                    ) from error
+                shape = X.shape
+            if len(shape) > 3:
                 raise ValueError(
-                    "X must hold sequences of equal length (a 2-D or 3-D array); "
-                    f"got ragged input: {error}"
-                ) from error
-            shape = X.shape
-        if len(shape) > 3:
-            raise ValueError(
-                "X must be 2-D (n_samples, n_timesteps * n_channels) or 3-D "
-                f"(n_samples, n_timesteps, n_channels); got {len(shape)}-D input."
+                    "X must be 2-D (n_samples, n_timesteps * n_channels), 3-D "
+                    "(n_samples, n_timesteps, n_channels), or a list of "
+                    f"sequences; got {len(shape)}-D input."
+                )
+            from_table = len(shape) != 3
+        if from_table:  # 1-D is rejected by validate_data with sklearn's message
+            X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
+            channels = self.n_channels if reset else self.n_channels_
+            X = table_to_sequences(X, channels, self.layout)
+        else:
+            X = check_array(
+                X,
+                allow_nd=True,
+                dtype=(np.float64, np.float32),
+                ensure_all_finite="allow-nan",
+                input_name="X",
             )
-        if len(shape) == 3:
-            channels = int(shape[2])
+            if self.layout == "nct" and not listed:
+                X = X.transpose(0, 2, 1)
+            check_padding(X)
+            channels = X.shape[2]
             if not reset and channels != self.n_channels_:
                 raise ValueError(
                     f"X has {channels} channels per time step, but "
-                    f"{type(self).__name__} was fitted with {self.n_channels_}."
+                    f"{type(self).__name__} was fitted with {self.n_channels_} "
+                    f"(layout={self.layout!r})."
                 )
-            X = np.asarray(X).reshape(shape[0], -1)
-        else:  # 2-D (1-D is rejected by validate_data with sklearn's message)
-            channels = self.n_channels if reset else self.n_channels_
-        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
-        if X.shape[1] % channels:
-            raise ValueError(
-                f"X has {X.shape[1]} columns, not a multiple of n_channels={channels}."
-            )
+            if reset:  # n_features_in_ (the padded T * C); no feature names
+                validate_data(self, X.reshape(len(X), -1), skip_check_array=True)
         if reset:
+            warn_if_transposed(X.shape[1], channels, self.layout)
             self.n_channels_ = channels
-            self.n_timesteps_ = X.shape[1] // channels
-        return np.ascontiguousarray(X.reshape(X.shape[0], -1, channels))
+            self.n_timesteps_ = X.shape[1]
+        return np.ascontiguousarray(X)
 
     # -- what the base needs ------------------------------------------------
     def _check_y_given(self, y):
@@ -365,10 +398,18 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
     ``loss="mse"`` is the paper's baseline and ``loss="cross_entropy"`` a
     softmax reference.
 
-    Input: a 3-D array ``(n_samples, n_timesteps, n_channels)``, or a 2-D
-    array of sequences flattened time-major, oldest step first, with
-    ``n_channels`` columns per step (with the default every column is one
-    time step); see :mod:`skentropy.sequences` for helpers.
+    Input: a 3-D array ``(n_samples, n_timesteps, n_channels)`` (or
+    channels-first with ``layout="nct"``), a 2-D array of sequences
+    flattened time-major, oldest step first, with ``n_channels`` columns
+    per step (with the default every column is one time step), or a list
+    of 2-D arrays of different lengths. Variable-length sequences: a step
+    that is NaN in every channel, at the start or the end of a sequence, is
+    padding; the LSTM carries its state over it unchanged, so a padded
+    sequence gets exactly the prediction of the unpadded one, and lists are
+    padded that way (:func:`skentropy.sequences.pad_sequences` does it by
+    hand). 3-D arrays and lists may have any length at predict time; 2-D
+    tables keep the fitted number of columns. See :mod:`skentropy.sequences`
+    for helpers.
 
     Parameters
     ----------
@@ -471,6 +512,7 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         hidden_size=32,
         *,
         n_channels=1,
+        layout="ntc",
         loss="eem",
         kernel_width=1.0,
         entropy_over="outputs",
@@ -507,8 +549,9 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_channels) or \
-                (n_samples, n_timesteps * n_channels)
-            Sequences.
+                (n_samples, n_timesteps * n_channels), or list of arrays
+            Sequences (axes as ``layout`` says; a list: sequences of
+            different lengths).
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -533,8 +576,9 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_channels) or \
-                (n_samples, n_timesteps * n_channels)
-            Sequences.
+                (n_samples, n_timesteps * n_channels), or list of arrays
+            Sequences (axes as ``layout`` says; a list: sequences of
+            different lengths).
 
         Returns
         -------
@@ -556,8 +600,9 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_channels) or \
-                (n_samples, n_timesteps * n_channels)
-            Sequences.
+                (n_samples, n_timesteps * n_channels), or list of arrays
+            Sequences (axes as ``layout`` says; a list: sequences of
+            different lengths).
 
         Returns
         -------
@@ -581,8 +626,9 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_channels) or \
-                (n_samples, n_timesteps * n_channels)
-            Sequences.
+                (n_samples, n_timesteps * n_channels), or list of arrays
+            Sequences (axes as ``layout`` says; a list: sequences of
+            different lengths).
         y : array-like of shape (n_samples,) or \
                 (n_samples, n_timesteps * n_classes)
             True labels (per-step indicators for ``readout="every_step"``).
@@ -711,9 +757,11 @@ class EEMLSTMRegressor(RegressorMixin, _LSTMEstimator):
     weighted mean training error is stored in ``offset_`` and added to the
     outputs at predict time. ``loss="squared_error"`` is the usual baseline.
 
-    Input as for :class:`EEMLSTMClassifier` (3-D, or 2-D flattened
-    time-major with ``n_channels`` columns per step), which is the layout
-    :class:`~skentropy.sequences.LagFeatures` builds for forecasting.
+    Input as for :class:`EEMLSTMClassifier` (3-D, 2-D flattened
+    time-major with ``n_channels`` columns per step, which is the layout
+    :class:`~skentropy.sequences.LagFeatures` builds for forecasting, or a
+    list of sequences of different lengths; ``layout="nct"`` for
+    channels-first data).
     Targets: ``(n_samples,)`` or ``(n_samples, n_outputs)``.
 
     Parameters
@@ -806,6 +854,7 @@ class EEMLSTMRegressor(RegressorMixin, _LSTMEstimator):
         hidden_size=32,
         *,
         n_channels=1,
+        layout="ntc",
         forget_gate=True,
         loss="eem",
         kernel_width=1.0,
@@ -841,8 +890,9 @@ class EEMLSTMRegressor(RegressorMixin, _LSTMEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_channels) or \
-                (n_samples, n_timesteps * n_channels)
-            Sequences.
+                (n_samples, n_timesteps * n_channels), or list of arrays
+            Sequences (axes as ``layout`` says; a list: sequences of
+            different lengths).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -861,8 +911,9 @@ class EEMLSTMRegressor(RegressorMixin, _LSTMEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_channels) or \
-                (n_samples, n_timesteps * n_channels)
-            Sequences.
+                (n_samples, n_timesteps * n_channels), or list of arrays
+            Sequences (axes as ``layout`` says; a list: sequences of
+            different lengths).
 
         Returns
         -------

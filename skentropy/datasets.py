@@ -363,7 +363,9 @@ def _strings(codes):
     return data.view(f"S{data.shape[1]}").ravel().astype(str).tolist()
 
 
-def _make_reber(n_samples, task, return_strings, random_state, max_length, embedded):
+def _make_reber(
+    n_samples, task, return_strings, random_state, max_length, embedded, padded
+):
     if int(n_samples) != n_samples or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
     if task not in _TASKS:
@@ -401,6 +403,10 @@ def _make_reber(n_samples, task, return_strings, random_state, max_length, embed
     X[step_rows, steps, codes[step_rows, source[step_rows, steps]]] = 1.0
     if task == "next_symbol":
         y = np.where(valid[:, :, None], legal[rows[:, None], source], 0.0)
+    if not padded:  # each string's own steps: the last lengths[i] of its row
+        X = [X[i, width - k :] for i, k in enumerate(lengths)]
+        if task == "next_symbol":
+            y = [y[i, width - k :] for i, k in enumerate(lengths)]
     if return_strings:
         return X, y, _strings(codes)
     return X, y
@@ -422,20 +428,27 @@ _REBER_PARAMETERS = """Parameters
         training and test sets with the same value): longer strings are
         redrawn, so the strings follow the grammar's distribution
         conditioned on their length being at most ``max_length``.
+    padded : bool, default=True
+        Return ``X`` (and the next-symbol ``y``) as one front-padded array.
+        False: as lists of one array per string, each as long as its
+        string, which the LSTM estimators take directly (variable-length
+        sequences).
 
     Returns
     -------
-    X : ndarray of shape (n_samples, T, 7)
+    X : ndarray of shape (n_samples, T, 7), or list of ndarray
         One-hot symbols in ``REBER_ALPHABET`` order (B, T, P, S, X, V, E),
         oldest first. Shorter strings are padded *at the front* with
-        all-zero steps, so the last step is always the end symbol E.
-    y : ndarray of shape (n_samples,) or (n_samples, T, 7)
+        all-zero steps, so the last step is always the end symbol E. With
+        ``padded=False`` a list of (len(string), 7) arrays.
+    y : ndarray of shape (n_samples,) or (n_samples, T, 7), or list of ndarray
         For ``task="classification"``: int labels, 1 for a grammatical
         string and 0 for a corrupted one (see above); ``n_samples // 2``
         zeros, in random order.
         For ``task="next_symbol"``: float multi-hot legal next symbols after
         each step, given the string so far. Padded steps and the final E
-        step (nothing follows it) are all zero.
+        step (nothing follows it) are all zero. With ``padded=False`` a
+        list of (len(string), 7) arrays.
     strings : list of str
         Only with ``return_strings=True``: the strings (corrupted ones for
         label 0), without padding.
@@ -449,6 +462,7 @@ def make_reber(
     return_strings=False,
     random_state=None,
     max_length=None,
+    padded=True,
 ):
     """Reber grammar strings as one-hot sequences.
 
@@ -482,7 +496,13 @@ def make_reber(
     True
     """
     return _make_reber(
-        n_samples, task, return_strings, random_state, max_length, embedded=False
+        n_samples,
+        task,
+        return_strings,
+        random_state,
+        max_length,
+        embedded=False,
+        padded=padded,
     )
 
 
@@ -493,6 +513,7 @@ def make_embedded_reber(
     return_strings=False,
     random_state=None,
     max_length=None,
+    padded=True,
 ):
     """Embedded Reber grammar strings as one-hot sequences.
 
@@ -524,7 +545,13 @@ def make_embedded_reber(
     (6, 7, True)
     """
     return _make_reber(
-        n_samples, task, return_strings, random_state, max_length, embedded=True
+        n_samples,
+        task,
+        return_strings,
+        random_state,
+        max_length,
+        embedded=True,
+        padded=padded,
     )
 
 

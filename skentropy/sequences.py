@@ -12,6 +12,10 @@ copy when the input is C-contiguous). :class:`LagFeatures` and
 :func:`make_lagged_frame` turn a frame of time series (rows are time steps,
 columns are channels) into lagged columns in exactly that order, so that
 ``to_3d(lagged, n_channels=n_series)[:, -1, :]`` holds the most recent values.
+
+Sequences of different lengths: the estimators take a list of 2-D arrays
+directly, or a 3-D array padded with NaN steps; :func:`pad_sequences` builds
+that array (and the lengths) from a list, in either layout.
 """
 
 from numbers import Integral
@@ -28,7 +32,66 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-__all__ = ["LagFeatures", "make_lagged_frame", "to_2d", "to_3d"]
+from ._sequence_input import LAYOUTS, pad_list
+
+__all__ = ["LagFeatures", "make_lagged_frame", "pad_sequences", "to_2d", "to_3d"]
+
+
+def pad_sequences(sequences, *, layout="ntc", padding="post", value=np.nan):
+    """Pad sequences of different lengths into one 3-D array.
+
+    Parameters
+    ----------
+    sequences : list of array-like
+        Each of shape (n_timesteps_i, n_channels) (``layout="ntc"``),
+        (n_channels, n_timesteps_i) (``layout="nct"``, aeon's "np-list"
+        convention for unequal-length collections), or (n_timesteps_i,)
+        (one channel). At least one step each, finite, the same channels.
+    layout : {"ntc", "nct"}, default="ntc"
+        Axis order of the sequences, and of the returned array.
+    padding : {"post", "pre"}, default="post"
+        Pad after (``"post"``) or before (``"pre"``) each sequence.
+    value : float, default=np.nan
+        Fill value of the padded steps. With NaN (the default) the
+        estimators read the padded steps as padding: the LSTM carries its
+        state over them, so each sequence gets the prediction it gets
+        unpadded. Any other value makes the padded steps real input.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, max_length, n_channels) or \
+            (n_samples, n_channels, max_length)
+        The padded sequences, in ``layout``; float64, or float32 when every
+        sequence is float32.
+    lengths : ndarray of shape (n_samples,)
+        The length of each sequence.
+
+    Raises
+    ------
+    ValueError
+        For an empty list or sequence, NaN or infinity inside a sequence,
+        different channel counts, or a bad ``layout`` or ``padding``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skentropy.sequences import pad_sequences
+    >>> X, lengths = pad_sequences([np.ones((3, 2)), np.zeros((1, 2))])
+    >>> X.shape, lengths.tolist()
+    ((2, 3, 2), [3, 1])
+    >>> X[1].tolist()
+    [[0.0, 0.0], [nan, nan], [nan, nan]]
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}.")
+    if padding not in ("post", "pre"):
+        raise ValueError(f"padding must be 'post' or 'pre', got {padding!r}.")
+    if not isinstance(sequences, list | tuple) or not sequences:
+        raise ValueError("sequences must be a non-empty list of arrays.")
+    X, lengths = pad_list(sequences, layout, value=value, where=padding)
+    if layout == "nct":
+        X = np.ascontiguousarray(X.transpose(0, 2, 1))
+    return X, lengths
 
 
 def to_3d(X, n_channels=1):

@@ -96,8 +96,8 @@ def test_bad_input_errors():
         clf.predict(np.zeros((2, 6, 3)))
     with pytest.raises(ValueError, match="got 4-D input"):
         clf.fit(X[..., None], y)
-    with pytest.raises(ValueError, match="equal length"):
-        clf.fit([[1.0, 2.0], [1.0]], [0, 1])
+    with pytest.raises(ValueError, match="ragged nested lists"):
+        clf.fit([[[1.0], [2.0]], [1.0]], [0, 1])
     with pytest.raises(ValueError, match="NaN"):
         clf.fit(np.where(X > 2, np.nan, X), y)
     with pytest.raises(InvalidParameterError, match="kernel_width"):
