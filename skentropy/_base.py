@@ -320,6 +320,7 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
             validation=validation,
             incremental=incremental,
             verbose=bool(self.verbose),
+            max_grad_norm=self._max_grad_norm(),
         )
         self.n_iter_ = result.n_iter
         if result.loss is not None:
@@ -331,6 +332,10 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
         elif result.reached_max_iter:
             self._warn_max_iter()
         self._optimizer_state = optimizer.state()
+
+    def _max_grad_norm(self):
+        """Gradient-norm clipping of the stochastic solvers (hook; None: off)."""
+        return None
 
     def _objective(self, network, X, Y, sample_weight, batch_size):
         """The engine's batch objective of this estimator's loss and L2 term."""

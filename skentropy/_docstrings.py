@@ -120,7 +120,12 @@ batch_size : int or "auto", default=32
     Sequences per update (1 = online training, as in the paper);
     ``"auto"`` is ``min(200, n_samples)``.
 learning_rate_init : float, default=0.01
-    Initial step size.""",
+    Initial step size.
+max_grad_norm : float or None, default=None
+    Clip each mini-batch's gradient (of the whole objective, the L2 term
+    included) to this Euclidean norm before the solver's update, as
+    PyTorch's ``clip_grad_norm_`` does; None: no clipping. It tames the
+    occasional exploding gradient of a recurrent network.""",
     # The fitted attributes the LSTM estimators share.
     "lstm_attributes": """\
 kernel_width_ : float or None

@@ -7,11 +7,13 @@ finite-output forward pass. Each class adds its target coding and its
 read-out of the outputs.
 """
 
+import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import (
@@ -137,7 +139,11 @@ class _LSTMEstimator(BaseStochasticEstimator):
         "forget_gate": ["boolean"],
         "solver": [StrOptions({"sgd", "adam"})],
         "readout": [StrOptions(set(READOUTS))],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
     }
+
+    def _max_grad_norm(self):
+        return self.max_grad_norm
 
     def _n_outputs(self) -> int:
         """Output units of the fitted network."""
@@ -521,6 +527,7 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         readout="last",
         solver="adam",
         learning_rate_init=0.01,
+        max_grad_norm=None,
         momentum=0.9,
         batch_size=32,
         max_iter=200,
@@ -732,6 +739,33 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         )
 
     # -- outputs --------------------------------------------------------------
+    def _finish_training(self, network, params, X, Y, sample_weight):
+        super()._finish_training(network, params, X, Y, sample_weight)
+        if self.readout != "every_step":
+            self._warn_if_at_chance(network, params, X, Y, sample_weight)
+
+    def _warn_if_at_chance(self, network, params, X, Y, sample_weight):
+        """ConvergenceWarning when the training accuracy is about the largest
+        class's share: within a tenth of the way from it to 1."""
+        labels = Y.argmax(axis=1)
+        share = np.bincount(labels, weights=sample_weight, minlength=Y.shape[1])
+        chance = float(share.max() / share.sum())
+        proba = self._proba(network, params, X, self.offset_)
+        accuracy = accuracy_score(
+            labels, proba.argmax(axis=1), sample_weight=sample_weight
+        )
+        if accuracy <= chance + 0.1 * (1.0 - chance):
+            hint = "kernel_width, " if self.loss == "eem" else ""
+            warnings.warn(
+                f"{type(self).__name__} stopped after {self.n_iter_} epochs at a "
+                f"training accuracy of {accuracy:.3f}, about chance ({chance:.3f}, "
+                "the largest class's share): training may have stalled before "
+                "learning. Try a larger max_iter or n_iter_no_change, another "
+                f"learning_rate_init, {hint}or loss='cross_entropy'.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
     def _proba(self, network, params, sequences, offset):
         """Outputs plus ``offset``, clipped at 0 and normalised to sum to one."""
         out = self._outputs(network, params, sequences)
@@ -865,6 +899,7 @@ class EEMLSTMRegressor(RegressorMixin, _LSTMEstimator):
         batch_size=32,
         learning_rate="constant",
         learning_rate_init=0.01,
+        max_grad_norm=None,
         power_t=0.5,
         momentum=0.9,
         nesterovs_momentum=True,

@@ -622,10 +622,12 @@ def test_tol_and_n_iter_no_change_stop_training(tol, n_iter_no_change):
     assert expected < 30
     if tol > 1:  # nothing counts as an improvement after the first epoch
         assert expected == n_iter_no_change + 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
         clf = EEMLSTMClassifier(tol=tol, n_iter_no_change=n_iter_no_change, **common)
         clf.fit(X, y)
+    # A stop by the rule is no max-iterations stop (it may be one at chance).
+    assert not [w for w in caught if "Maximum iterations" in str(w.message)]
     assert clf.n_iter_ == expected
     np.testing.assert_array_equal(clf.loss_curve_, full.loss_curve_[:expected])
 
@@ -770,3 +772,59 @@ def test_the_width_rule_sees_the_training_rows_only():
     errors = _one_hot(y_tr, clf.classes_) - expit(_np_logits(params0, X_tr, 3, 3))
     width = _hand_width("normal_reference", errors.ravel(), None, 3)
     assert clf.kernel_width_ == pytest.approx(width, rel=1e-10)
+
+
+def test_a_fit_that_stops_at_chance_warns():
+    """Stopped by the rule after a few epochs on a task that needs memory: the
+    training accuracy is about the largest class's share, and a warning says
+    so; a fit that learns the task does not warn."""
+    X, y = _memory_task(n=120)
+    y = np.where(np.arange(120) < 80, y, "up")  # unbalanced: chance is not 1/2
+    chance = max(np.mean(y == "up"), np.mean(y == "down"))
+    stalled = EEMLSTMClassifier(hidden_size=3, tol=1e9, n_iter_no_change=1)
+    with pytest.warns(ConvergenceWarning, match="about chance") as record:
+        stalled.set_params(random_state=0).fit(X, y)
+    accuracy = stalled.score(X, y)
+    assert accuracy <= chance + 0.1 * (1 - chance)
+    assert f"training accuracy of {accuracy:.3f}" in str(record[0].message)
+    assert f"({chance:.3f}, the largest" in str(record[0].message)
+    learnt = EEMLSTMClassifier(hidden_size=8, max_iter=80, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "Stochastic Optimizer", ConvergenceWarning)
+        learnt.fit(X, y)
+    assert learnt.score(X, y) > 0.85
+
+
+@pytest.mark.parametrize("max_grad_norm", [None, 1e-3, 1e3])
+def test_max_grad_norm_clips_the_step_to_that_length(max_grad_norm):
+    """Full-batch SGD: the step is -lr times the objective's gradient (central
+    differences of the hand-written objective), scaled to norm max_grad_norm
+    when it is longer."""
+    X, y = _task3(n=12)
+    lr = 0.1
+    clf = EEMLSTMClassifier(
+        hidden_size=2,
+        loss="mse",
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=lr,
+        batch_size=len(y),
+        shuffle=False,
+        max_iter=1,
+        warm_start=True,
+        max_grad_norm=max_grad_norm,
+        random_state=0,
+    )
+    before = _fit(clf, X, y).params_.copy()
+    after = _fit(clf, X, y).params_
+    settings = dict(hidden=2, loss="mse", width=1.0, objective="log", over="outputs")
+    Y = _one_hot(y, clf.classes_)
+    grad = _central_differences(
+        lambda p: _np_objective(p, X, Y, None, alpha=0.0, **settings), before
+    )
+    norm = np.linalg.norm(grad)
+    assert 1e-3 < norm < 1e3
+    if max_grad_norm is not None:
+        grad *= min(1.0, max_grad_norm / norm)
+    np.testing.assert_allclose((before - after) / lr, grad, rtol=1e-5, atol=1e-9)

@@ -81,6 +81,7 @@ def fit_stochastic(
     validation: Callable[[np.ndarray], tuple[float, float]] | None = None,
     incremental: bool = False,
     verbose: bool = False,
+    max_grad_norm: float | None = None,
 ) -> StochasticResult:
     """Mini-batch epochs, updating ``params`` in place.
 
@@ -115,6 +116,10 @@ def fit_stochastic(
         One epoch only (``partial_fit``).
     verbose : bool
         Print the loss after each epoch.
+    max_grad_norm : float, optional
+        Clip each batch's gradient (of the whole objective, L2 term
+        included) to this Euclidean norm before the update, as PyTorch's
+        ``clip_grad_norm_`` does; None: no clipping.
 
     Returns
     -------
@@ -138,7 +143,15 @@ def fit_stochastic(
             validation=validation,
             incremental=incremental,
             verbose=verbose,
+            max_grad_norm=max_grad_norm,
         )
+
+
+def _clip(grad: np.ndarray, max_norm: float) -> None:
+    """Scale ``grad`` in place to Euclidean norm ``max_norm`` if it is longer."""
+    norm = math.sqrt(float(np.dot(grad, grad)))
+    if norm > max_norm:
+        grad *= grad.dtype.type(max_norm / norm)
 
 
 def _fit_stochastic(
@@ -157,6 +170,7 @@ def _fit_stochastic(
     validation,
     incremental,
     verbose,
+    max_grad_norm,
 ):
     grad = np.empty_like(params)
     sample_idx = np.arange(n_samples, dtype=int)
@@ -180,6 +194,8 @@ def _fit_stochastic(
                 diverged_epoch = n_iter + 1
                 break
             accumulated += batch_loss * (batch.stop - batch.start)
+            if max_grad_norm is not None:
+                _clip(grad, max_grad_norm)
             optimizer.update(params, grad)
         if diverged_epoch is not None or not np.isfinite(params).all():
             diverged_epoch = diverged_epoch or n_iter + 1
