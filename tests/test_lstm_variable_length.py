@@ -125,6 +125,21 @@ def test_predict_takes_other_lengths_and_every_step_read_out_takes_lists():
     assert a.predict(seqs).shape == Y.shape
 
 
+@pytest.mark.parametrize("estimator, params", ESTIMATORS, ids=IDS)
+def test_score_and_partial_fit_take_lists(estimator, params):
+    seqs, labels, values = _ragged()
+    y = labels if estimator is EEMLSTMClassifier else values
+    est = _fit(estimator(hidden_size=4, max_iter=2, random_state=0, **params), seqs, y)
+    expected = est.score(pad_sequences(seqs)[0], y)
+    assert est.score(seqs, y) == expected
+    kwargs = {"classes": [0, 1]} if estimator is EEMLSTMClassifier else {}
+    online = estimator(hidden_size=4, random_state=0, **params)
+    online.partial_fit(seqs, y, **kwargs)
+    again = estimator(hidden_size=4, random_state=0, **params)
+    again.partial_fit(pad_sequences(seqs)[0], y, **kwargs)
+    np.testing.assert_array_equal(online.params_, again.params_)
+
+
 def test_inputs_are_not_modified():
     seqs, labels, _ = _ragged(n=20)
     copies = [s.copy() for s in seqs]
