@@ -121,6 +121,7 @@ def make_classifier(loss):
         solver="sgd",
         momentum=0.0,
         nesterovs_momentum=False,
+        max_grad_norm=None,  # the paper (and the lockstep trainer) clip nothing
         batch_size=1,
         learning_rate_init=LEARNING_RATE,
         max_iter=1,

@@ -4,11 +4,17 @@ A class docstring names a fragment by a placeholder line such as
 ``    {training_parameters}``; :func:`fill_doc` replaces it with the fragment,
 indented as the placeholder is. Only exact placeholders are replaced, so
 the braces of ``{"sgd", "adam"}`` in the rest of a docstring are safe.
+A default that differs between classes is written ``$name$`` in the
+fragment and filled from the class's ``_doc_defaults`` (else
+:data:`_DEFAULTS`), so the text states each class's own default.
 """
 
 import textwrap
 
 __all__ = ["fill_doc"]
+
+# The defaults the fragments state unless a class's _doc_defaults differ.
+_DEFAULTS = {"n_iter_no_change": "10", "max_grad_norm": "None"}
 
 _FRAGMENTS = {
     # The feed-forward estimators' network, solver and fitted-layer entries.
@@ -76,7 +82,7 @@ beta_2 : float, default=0.999
     Decay rate of Adam's second-moment estimate.
 epsilon : float, default=1e-8
     Numerical-stability term of Adam.
-n_iter_no_change : int or np.inf, default=10
+n_iter_no_change : int or np.inf, default=$n_iter_no_change$
     Epochs without ``tol`` improvement before stopping (``np.inf``:
     never stop early).""",
     # The first parameters of the LSTM estimators.
@@ -121,11 +127,15 @@ batch_size : int or "auto", default=32
     ``"auto"`` is ``min(200, n_samples)``.
 learning_rate_init : float, default=0.01
     Initial step size.
-max_grad_norm : float or None, default=None
+max_grad_norm : float or None, default=$max_grad_norm$
     Clip each mini-batch's gradient (of the whole objective, the L2 term
     included) to this Euclidean norm before the solver's update, as
     PyTorch's ``clip_grad_norm_`` does; None: no clipping. It tames the
-    occasional exploding gradient of a recurrent network.""",
+    exploding gradients of a recurrent network on long sequences: on five
+    UCR/UEA datasets (``benchmarks/lstm_training_defaults.py``) clipping at
+    1.0 with ``n_iter_no_change=50`` raised the classifier's mean test
+    accuracy from 0.70 to 0.79 (cross entropy; GunPoint from 0.50 to 0.95)
+    and from 0.68 to 0.72 (eem), which is why they are its defaults.""",
     # The fitted attributes the LSTM estimators share.
     "lstm_attributes": """\
 kernel_width_ : float or None
@@ -172,5 +182,7 @@ def fill_doc(cls):
             if line.strip() == placeholder:
                 indent = line[: len(line) - len(line.lstrip())]
                 doc = doc.replace(line, textwrap.indent(text, indent))
+    for name, value in {**_DEFAULTS, **getattr(cls, "_doc_defaults", {})}.items():
+        doc = doc.replace(f"${name}$", value)
     cls.__doc__ = doc
     return cls

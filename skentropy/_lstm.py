@@ -516,6 +516,9 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
     True
     """
 
+    # Chosen on UCR/UEA data (benchmarks/lstm_training_defaults.py).
+    _doc_defaults: ClassVar[dict] = {"n_iter_no_change": "50", "max_grad_norm": "1.0"}
+
     _outputs_of_loss: ClassVar[dict] = {
         "eem": "logistic",
         "mse": "logistic",
@@ -543,12 +546,12 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         readout="last",
         solver="adam",
         learning_rate_init=0.01,
-        max_grad_norm=None,
+        max_grad_norm=1.0,
         momentum=0.9,
         batch_size=32,
         max_iter=200,
         tol=1e-4,
-        n_iter_no_change=10,
+        n_iter_no_change=50,
         early_stopping=False,
         validation_fraction=0.1,
         alpha=0.0,

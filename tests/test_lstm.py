@@ -118,6 +118,7 @@ def test_divergence_warns_and_keeps_finite_weights():
         alpha=1.0,
         learning_rate_init=1e6,
         max_iter=50,
+        max_grad_norm=None,  # the default clipping turns geometric growth linear
         random_state=0,
     )
     with pytest.warns(ConvergenceWarning, match="diverged"):
@@ -125,6 +126,12 @@ def test_divergence_warns_and_keeps_finite_weights():
     assert clf.n_iter_ < 50
     assert np.isfinite(clf.params_).all()
     assert np.isfinite(clf.predict_proba(X)).all()
+    # Clipped, every step is at most lr long: 50 epochs stay finite.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        clipped = clf.set_params(max_grad_norm=1.0).fit(X, y)
+    assert not [w for w in caught if "diverged" in str(w.message)]
+    assert np.isfinite(clipped.params_).all()
 
 
 def test_determinism_pickle_and_partial_fit():

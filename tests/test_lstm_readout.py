@@ -94,12 +94,14 @@ def _central_differences(objective, p0, step=1e-6):
 
 
 def _sgd(est, **params):
+    """Plain SGD: no momentum, no shuffling, no stopping rule, no clipping."""
     return est.set_params(
         solver="sgd",
         momentum=0.0,
         nesterovs_momentum=False,
         shuffle=False,
         n_iter_no_change=np.inf,
+        max_grad_norm=None,
         **params,
     )
 
