@@ -110,6 +110,19 @@ def _step_weights(sample_weight, n_steps):
     return np.repeat(sample_weight, n_steps)
 
 
+def late_rise(curve):
+    """``(best, epoch, last)`` if the last loss of ``curve`` undid more than
+    half of the drop from the first loss to the best one, else None."""
+    values = np.asarray(curve, dtype=float)
+    if values.size < 3 or not np.isfinite(values).all():
+        return None
+    epoch = int(values.argmin())
+    best, first, last = values[epoch], values[0], values[-1]
+    if first > best and last - best > 0.5 * (first - best):
+        return float(best), epoch + 1, float(last)
+    return None
+
+
 class _LSTMEstimator(BaseStochasticEstimator):
     """What the LSTM estimators share: an LSTM and a dense head on its last state.
 
@@ -361,6 +374,28 @@ class _LSTMEstimator(BaseStochasticEstimator):
 
     def _finish_training(self, network, params, X, Y, sample_weight):
         self.offset_ = self._offset(network, params, X, Y, sample_weight)
+        self._warn_if_rose_late()
+
+    def _warn_if_rose_late(self):
+        """ConvergenceWarning when the last epoch undid much of the training.
+
+        A late blow-up (the loss back above its best by more than half of
+        what training had gained) keeps weights worse than earlier ones;
+        scikit-learn's stopping rule does not see it.
+        """
+        rise = late_rise(self.loss_curve_)
+        if rise is None:
+            return
+        best, epoch, last = rise
+        warnings.warn(
+            f"{type(self).__name__}: the training loss ended at {last:.4g}, "
+            f"above its best of {best:.4g} (epoch {epoch}): training became "
+            "unstable and the last weights, not the best ones, are kept. Try a "
+            "smaller learning_rate_init or max_grad_norm, or early_stopping=True "
+            "(which restores the best validation weights).",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
 
     # -- outputs --------------------------------------------------------------
     def _outputs(self, network, params, sequences):

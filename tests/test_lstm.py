@@ -873,3 +873,30 @@ def test_calibrated_classifier_cv_recipe_gives_probabilities(loss):
             EEMLSTMClassifier(**params), method="sigmoid", cv=3
         ).fit(seqs, y)
     np.testing.assert_allclose(listed.predict_proba(seqs).sum(axis=1), 1.0)
+
+
+def test_late_rise_detects_a_loss_that_undid_training():
+    from skentropy._lstm import late_rise
+
+    assert late_rise([1.0, 0.5, 0.2, 0.25]) is None  # a wobble
+    assert late_rise([1.0, 0.5, 0.2, 0.7]) == (0.2, 3, 0.7)  # back past halfway
+    assert late_rise([1.0, 1.1, 1.2]) is None  # never improved
+    assert late_rise([1.0, 0.5]) is None
+
+
+def test_a_late_blow_up_warns_and_names_the_best_epoch():
+    """30 calm epochs, then (warm start) a few at a huge unclipped rate: the
+    loss ends far above its best and the fit says so."""
+    X, y = _memory_task(n=80)
+    clf = EEMLSTMClassifier(hidden_size=4, max_iter=30, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "Stochastic Optimizer", ConvergenceWarning)
+        clf.fit(X, y)  # no late-rise warning for a calm fit
+    clf.set_params(learning_rate_init=50.0, max_grad_norm=None, max_iter=3)
+    with pytest.warns(ConvergenceWarning, match="above its best") as record:
+        clf.fit(X, y)
+    curve = np.asarray(clf.loss_curve_)
+    best = int(curve.argmin()) + 1
+    message = [str(w.message) for w in record if "above its best" in str(w.message)]
+    assert f"(epoch {best})" in message[0] and f"ended at {curve[-1]:.4g}" in message[0]
