@@ -552,7 +552,11 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
     """
 
     # Chosen on UCR/UEA data (benchmarks/lstm_training_defaults.py).
-    _doc_defaults: ClassVar[dict] = {"n_iter_no_change": "50", "max_grad_norm": "1.0"}
+    _doc_defaults: ClassVar[dict] = {
+        "n_iter_no_change": "50",
+        "max_grad_norm": "1.0",
+        "learning_rate_init": "0.003",
+    }
 
     _outputs_of_loss: ClassVar[dict] = {
         "eem": "logistic",
@@ -580,7 +584,7 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         forget_gate=True,
         readout="last",
         solver="adam",
-        learning_rate_init=0.01,
+        learning_rate_init=0.003,
         max_grad_norm=1.0,
         momentum=0.9,
         batch_size=32,

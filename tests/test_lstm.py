@@ -854,7 +854,8 @@ def test_calibrated_classifier_cv_recipe_gives_probabilities(loss):
 
     X, y = _noisy_labels(600, 0)
     X_test, y_test = _noisy_labels(600, 1)
-    params = dict(hidden_size=6, max_iter=60, random_state=0, loss=loss)
+    params = dict(hidden_size=6, max_iter=60, learning_rate_init=0.01, loss=loss)
+    params["random_state"] = 0
     raw = _fit(EEMLSTMClassifier(**params), X, y).predict_proba(X_test)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
