@@ -546,7 +546,7 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(120, 6))          # 120 sequences of 6 steps
     >>> y = (X[:, 0] > 0).astype(int)          # the label is the first step's sign
-    >>> clf = EEMLSTMClassifier(hidden_size=8, max_iter=60, random_state=0).fit(X, y)
+    >>> clf = EEMLSTMClassifier(hidden_size=8, max_iter=100, random_state=0).fit(X, y)
     >>> clf.score(X, y) > 0.9
     True
     """
