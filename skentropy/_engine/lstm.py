@@ -21,18 +21,24 @@ Cost structure, which decides most of the code below:
   ``M^T s_t``, gives the gates (input projection and bias included) as
   contiguous row blocks: every element-wise operation on a gate runs over
   contiguous memory. The weight gradient of all steps is one product,
-  ``sum_t s_t dz_t^T``, written straight into the gradient's block.
+  ``sum_t s_t dz_t^T``, written straight into the gradient's block; its
+  operands are copies (the layout that keeps each step contiguous cannot
+  flatten (step, sample) pairs), sample-major for small batches, whose
+  feature-major copy would move runs of a few samples.
 * The loops call ufuncs with positional output arguments, constants as
   0-d arrays and per-step views made once per cache: with small online
   batches the per-call overhead, not arithmetic, is the cost, and keyword
   ``out=`` or Python-float operands roughly double it.
 * Small steps activate all gates with one ``tanh`` (the sigmoid rows are
-  prescaled by 1/2: ``s(a) = (1 + tanh(a / 2)) / 2``); large steps use one
-  ``exp`` instead (rows scaled by -1 and, for the candidate, -2), which has
-  two more calls but is about twice as fast per element as ``tanh``.
+  prescaled by 1/2: ``s(a) = (1 + tanh(a / 2)) / 2``); larger steps give
+  the sigmoid rows ``1 / (1 + exp(-a))`` (rows scaled by -1), one call more
+  but about twice as fast per element, and the candidate its own ``tanh``.
 * The backward pass forms the derivative factors of a block of steps in a
-  few vectorised passes, leaving six or seven ufunc calls per step in the
-  recurrence itself.
+  few vectorised passes, next to each step's ``f_t`` (ones in the 1997
+  cell), so that one multiply by the upstream vector ``[dh; dc; dc; ...]``
+  gives the step's gate deltas and the cell gradient it passes back: five
+  calls per step in the recurrence itself (a product, two multiplies, an
+  add, one broadcast copy of ``dc``).
 
 Padding: ``forward(..., mask=valid)`` takes a boolean (n, T) array of the
 real steps. At a padded step the state passes through untouched
@@ -44,15 +50,21 @@ summation order of the weight gradient; the last step's state is the state
 after the last real step. Steps without any padding cost nothing extra.
 """
 
+import itertools
+
 import numpy as np
 
 __all__ = ["LSTM", "LSTMCache"]
 
 # Gate elements per step from which the exp activation (fewer nanoseconds
 # per element) beats the tanh one (fewer calls).
-_EXP_ACTIVATION_ELEMENTS = 2048
+_EXP_ACTIVATION_ELEMENTS = 512
 # Elements of one block of derivative factors in the backward pass.
 _BLOCK_ELEMENTS = 1 << 21
+# Sequences per batch below which the weight gradient copies its operands
+# sample-major (runs of a step's features) rather than feature-major (runs
+# of a feature's samples).
+_SAMPLE_MAJOR_BELOW = 32
 
 
 class LSTMCache:
@@ -94,8 +106,8 @@ class LSTMCache:
         self.outputs = hidden_states.transpose(order)
         self.forward_views = None
         self.backward_buffers = None
-        # Per step: None, or the (1, n) boolean rows of the padded and of
-        # the real sequences (set by each forward pass).
+        # None when no step is padded, else per step None or the (1, n)
+        # boolean row of the padded sequences (set by each forward pass).
         self.padding = None
 
 
@@ -177,11 +189,11 @@ class LSTM:
 
     # -- forward ----------------------------------------------------------
     def _column_scale(self, exp_activation, dtype):
-        """Gate-column factors of the activation: tanh(a/2) or exp(-a), exp(-2a)."""
+        """Gate-column factors of the activation: exp(-a) or tanh(a/2), and tanh(a)."""
         key = (exp_activation, np.dtype(dtype))
         if key not in self._scales:
             scale = np.full(self.width, -1.0 if exp_activation else 0.5, dtype=dtype)
-            scale[self.g_cols] = -2.0 if exp_activation else 1.0
+            scale[self.g_cols] = 1.0
             self._scales[key] = scale
         return self._scales[key]
 
@@ -197,41 +209,52 @@ class LSTM:
     def _forward_views(self, cache):
         """Per-step views of the forward buffers, made once per cache."""
         if cache.forward_views is None:
-            hidden_rows, views = slice(self.n_inputs, self.n_inputs + self.hidden), []
-            h, width = self.hidden, self.width
-            for t in range(cache.gates.shape[0]):
-                z, step = cache.gates[t], cache.step[t]
-                views.append(
-                    (
-                        cache.state[t],
-                        z,
-                        z[..., self.sigmoid_cols, :],
-                        z[..., self.o_cols, :],
-                        # [i; f] and [g; c_{t-1}] (modern), or i and g (1997)
-                        step[..., h : 3 * h if self.forget_gate else 2 * h, :],
-                        step[..., width - h :, :]
-                        if self.forget_gate
-                        else z[..., self.g_cols, :],
-                        cache.cell[t],
-                        cache.cell[t + 1],
-                        cache.tanh_cell[t],
-                        cache.state[t + 1][..., hidden_rows, :],
-                    )
+            h, width, forget_gate = self.hidden, self.width, self.forget_gate
+            steps = cache.gates.shape[0]
+            hidden_rows = slice(self.n_inputs, self.n_inputs + h)
+
+            def rows(a, cols):  # a view per step (iterating is fastest)
+                return list(a[:, ..., cols, :])
+
+            gates, step, state = cache.gates, cache.step[:steps], cache.state
+            cell = list(cache.cell)
+            g = rows(gates, self.g_cols)
+            if forget_gate:  # [i; f] [g; c_{t-1}], summed: i g + f c_{t-1}
+                left = rows(step, slice(h, 3 * h))
+                right = rows(step, slice(width - h, None))
+                term = [cache.work[..., h:, :]] * steps
+            else:  # i g + c_{t-1}
+                left, right, term = rows(gates, self.i_cols), g, cell[:steps]
+            cache.forward_views = list(
+                zip(
+                    list(state[:steps]),
+                    list(gates),
+                    rows(gates, self.sigmoid_cols),
+                    g,
+                    rows(gates, self.o_cols),
+                    left,
+                    right,
+                    term,
+                    cell[:steps],
+                    cell[1:],
+                    list(cache.tanh_cell),
+                    rows(state[1:], hidden_rows),  # h_t
+                    rows(state[:steps], hidden_rows),  # h_{t-1}
+                    strict=True,
                 )
-            cache.forward_views = views
+            )
         return cache.forward_views
 
     @staticmethod
     def _padding(mask, steps):
-        """Per step: None, or (padded, real) boolean rows of shape (1, n)."""
+        """None without padding, else per step None or the padded as a (1, n) row."""
         if mask is None:
-            return [None] * steps
-        mask = np.asarray(mask, dtype=bool)
-        padded = ~mask
-        return [
-            (padded[None, :, t], mask[None, :, t]) if padded[:, t].any() else None
-            for t in range(steps)
-        ]
+            return None
+        padded = ~np.asarray(mask, dtype=bool)
+        any_padded = padded.any(axis=0)
+        if not any_padded.any():
+            return None
+        return [padded[None, :, t] if any_padded[t] else None for t in range(steps)]
 
     def forward(
         self,
@@ -255,13 +278,13 @@ class LSTM:
         dtype = params.dtype
         cache = self._cache_for(cache, n, models, steps, dtype)
         cache.x = x
-        cache.padding = self._padding(mask, steps)
+        cache.padding = padding = self._padding(mask, steps)
         inputs = x.transpose(1, 2, 0)  # (T, n_inputs, n)
         if models:
             inputs = inputs[:, None]
-        cache.state[:steps, ..., :n_inputs, :] = inputs
-        if mask is not None:  # padded inputs (NaN, say) must not reach the sums
-            state_inputs = cache.state[:steps, ..., :n_inputs, :]
+        state_inputs = cache.state[:steps, ..., :n_inputs, :]
+        state_inputs[...] = inputs
+        if padding is not None:  # padded inputs (NaN, say) must not reach the sums
             pad = ~np.asarray(mask, dtype=bool).T  # (T, n)
             pad = pad[:, None, None, :] if models else pad[:, None, :]
             np.copyto(state_inputs, 0, where=pad)
@@ -272,103 +295,109 @@ class LSTM:
         weights = weights.swapaxes(-1, -2)
         product = np.matmul if models else np.dot
         one = np.ones((), dtype)
-        half, two = np.full((), 0.5, dtype), np.full((), 2, dtype)
-        add, multiply = np.add, np.multiply
-        h, forget_gate = self.hidden, self.forget_gate
-        work = cache.work if forget_gate else cache.work[..., :h, :]
-        terms = (work[..., :h, :], work[..., h:, :])
-        g_rows = self.g_cols
-        hidden_rows = slice(n_inputs, n_inputs + h)
-        copyto = np.copyto
+        half = np.full((), 0.5, dtype)
+        add, multiply, tanh, exp = np.add, np.multiply, np.tanh, np.exp
+        reciprocal, copyto = np.reciprocal, np.copyto
+        first = cache.work[..., : self.hidden, :]  # i g; the other term is per step
+        work = cache.work if self.forget_gate else first
+        views = self._forward_views(cache)
+        if padding is None:
+            padding = itertools.repeat(None, steps)
         with np.errstate(over="ignore", under="ignore"):  # exp limits are right
             for (
                 state,
                 z,
                 sig,
+                g,
                 o,
                 left,
                 right,
+                term,
                 c_prev,
                 c,
                 tanh_c,
                 h_out,
-            ), padding in zip(self._forward_views(cache), cache.padding, strict=True):
+                h_prev,
+            ), pad in zip(views, padding, strict=True):
                 product(weights, state, z)
-                if exp_activation:
-                    np.exp(z, z)
-                    add(z, one, z)
-                    np.reciprocal(z, z)  # the sigmoids; g holds (1 + tanh) / 2
-                    g = z[..., g_rows, :]
-                    multiply(g, two, g)
-                    np.subtract(g, one, g)
-                else:
-                    np.tanh(z, z)  # g done; the sigmoids are (1 + tanh) / 2
+                if exp_activation:  # sigmoids as 1 / (1 + exp(-a)), g = tanh
+                    exp(sig, sig)
+                    add(sig, one, sig)
+                    reciprocal(sig, sig)
+                    tanh(g, g)
+                else:  # one tanh: g, and the sigmoids as (1 + tanh(a / 2)) / 2
+                    tanh(z, z)
                     multiply(sig, half, sig)
                     add(sig, half, sig)
                 multiply(left, right, work)  # [i g; f c_{t-1}], or i g
-                if forget_gate:
-                    add(*terms, c)
-                else:
-                    add(work, c_prev, c)
-                np.tanh(c, tanh_c)
+                add(first, term, c)
+                tanh(c, tanh_c)
                 multiply(o, tanh_c, h_out)
-                if padding is not None:  # padded sequences keep their state
-                    copyto(c, c_prev, where=padding[0])
-                    copyto(h_out, state[..., hidden_rows, :], where=padding[0])
+                if pad is not None:  # padded sequences keep their state
+                    copyto(c, c_prev, where=pad)
+                    copyto(h_out, h_prev, where=pad)
         return cache
 
     # -- backward ---------------------------------------------------------
     def _backward_buffers(self, cache):
-        """Derivative buffers and per-step views, made once per cache."""
+        """Derivative buffers and per-step views, made once per cache.
+
+        ``delta[t]`` first holds the step's derivative factors for the gate
+        rows (``dz/dh`` for o, ``dz/dc`` for the others) and a last block
+        ``f_t`` (ones in the 1997 cell); one multiply by the step's upstream
+        vector ``[dh_t; dc_t; dc_t; ...]`` turns it into the gate deltas
+        ``dz_t`` and, in the last block, the cell gradient ``f_t dc_t`` that
+        step t passes to step t - 1.
+        """
         if cache.backward_buffers is None:
-            h = self.hidden
-            # dz first holds each step's derivative factors (dz/dh for o,
-            # dz/dc for i, f, g), then the deltas: the factors times the
-            # step's upstream vector [dh; dc; dc (; dc)], one multiply.
-            dz = np.empty_like(cache.gates)
+            h, n_gates = self.hidden, self.n_gates
+            gates = cache.gates
+            steps, models, n = gates.shape[0], gates.shape[1:-2], gates.shape[-1]
+            dtype = gates.dtype
+            delta = np.empty((steps, *models, (n_gates + 1) * h, n), dtype=dtype)
             cell_factor = np.empty_like(cache.tanh_cell)  # dc_t / dh_t
-            upstream = (np.empty_like(dz[0]), np.empty_like(dz[0]))  # alternate
-            carry = np.empty_like(cache.tanh_cell[0])  # f_t dc_t, for step t - 1
-            views = []
-            for t in range(dz.shape[0]):
-                now, later = upstream[t % 2], upstream[(t + 1) % 2]
-                views.append(
-                    (
-                        dz[t],
-                        cell_factor[t],
-                        now,
-                        now[..., :h, :],  # dh_t
-                        now[..., h : 2 * h, :],  # dc_t
-                        # the other gates dc_t drives, as (..., k, h, n)
-                        now[..., 2 * h :, :].reshape(
-                            *now.shape[:-2], self.n_gates - 2, h, now.shape[-1]
-                        ),
-                        now[..., None, h : 2 * h, :],
-                        later[..., :h, :],  # receives dh_{t-1}
-                        later[..., h : 2 * h, :],  # dc_{t+1} (1997 cell)
-                        cache.gates[t][..., self.f_cols, :]
-                        if self.forget_gate
-                        else None,
-                    )
+            # [dh_t; dc_t; dc_t; ...], one per parity of t: step t reads its
+            # own and writes dh_{t-1} into the other.
+            upstream = np.empty((2, *models, n_gates + 1, h, n), dtype=dtype)
+            by_parity = [
+                (
+                    now.reshape(*models, (n_gates + 1) * h, n),
+                    now[..., 0, :, :],  # dh_t
+                    now[..., 1, :, :],  # dc_t
+                    now[..., 2:, :, :],  # its copies
+                    now[..., 1:2, :, :],
+                    later[..., 0, :, :],  # receives dh_{t-1}
                 )
+                for now, later in ((upstream[0], upstream[1]), upstream[::-1])
+            ]
+            per_step = zip(
+                delta,
+                delta[:, ..., : n_gates * h, :],  # dz_t
+                delta[:, ..., n_gates * h :, :],  # f_t dc_t, for step t - 1
+                cell_factor,
+                strict=True,
+            )
+            views = [own + by_parity[t % 2] for t, own in enumerate(per_step)]
             # Blocks of steps for the derivative factors, last block first.
-            size = max(1, _BLOCK_ELEMENTS // dz[0].size)
+            size = max(1, _BLOCK_ELEMENTS // delta[0].size)
             blocks = []
-            for stop in range(dz.shape[0], 0, -size):
+            for stop in range(steps, 0, -size):
                 block = slice(max(0, stop - size), stop)
                 blocks.append(
-                    (block, self._factor_views(cache, dz, cell_factor, block))
+                    (block, self._factor_views(cache, delta, cell_factor, block))
                 )
-            cache.backward_buffers = (dz, carry, views, blocks)
+            dz = delta[:, ..., : n_gates * h, :]
+            cache.backward_buffers = (dz, views, blocks)
         return cache.backward_buffers
 
-    def _factor_views(self, cache, dz, cell_factor, block):
+    def _factor_views(self, cache, delta, cell_factor, block):
         """Views that :meth:`_derivative_factors` fills for the steps ``block``."""
 
         def rows(a, cols):
             return a[..., cols, :]
 
-        z, d = cache.gates[block], dz[block]
+        h, width = self.hidden, self.width
+        z, d = cache.gates[block], delta[block]
         return (
             rows(z, self.sigmoid_cols),
             rows(d, self.sigmoid_cols),
@@ -382,17 +411,23 @@ class LSTM:
             rows(d, self.f_cols) if self.forget_gate else None,
             cache.cell[block.start : block.stop],  # c_{t-1}
             cell_factor[block],
+            # the last block: f_t, or ones
+            rows(z, self.f_cols) if self.forget_gate else None,
+            rows(d, slice(width, width + h)),
         )
 
     @staticmethod
     def _derivative_factors(views):
-        """Fill dz and cell_factor for one block of steps (vectorised).
+        """Fill delta and cell_factor for one block of steps (vectorised).
 
         Gate rows get ``dz/dh`` (o) or ``dz/dc`` (i, f, g) factors:
         o: tanh(c) s'(o); i: g s'(i); f: c_{t-1} s'(f); g: i (1 - g^2);
-        and cell_factor = o (1 - tanh(c)^2) = dc/dh through h = o tanh(c).
+        the last block ``f_t`` (ones without a forget gate), and
+        cell_factor = o (1 - tanh(c)^2) = dc/dh through h = o tanh(c).
         """
-        sig, d_sig, tanh_c, o, d_o, i, d_i, g, d_g, d_f, c_prev, factor = views
+        sig, d_sig, tanh_c, o, d_o, i, d_i, g, d_g, d_f, c_prev, factor, f, d_last = (
+            views
+        )
         one = np.ones((), sig.dtype)
         multiply, subtract = np.multiply, np.subtract
         subtract(one, sig, d_sig)
@@ -401,6 +436,9 @@ class LSTM:
         multiply(d_i, g, d_i)
         if d_f is not None:
             multiply(d_f, c_prev, d_f)
+            np.copyto(d_last, f)
+        else:
+            d_last.fill(1)
         multiply(g, g, d_g)
         subtract(one, d_g, d_g)
         multiply(d_g, i, d_g)
@@ -439,7 +477,7 @@ class LSTM:
         models = params.shape[:-1]
         if models and input_grad:
             raise ValueError("stacked networks support only input_grad=False")
-        dz, carry, views, blocks = self._backward_buffers(cache)
+        dz, views, blocks = self._backward_buffers(cache)
         steps = dz.shape[0]
         every_step = grad_outputs.ndim == cache.outputs.ndim
         if every_step:
@@ -449,42 +487,36 @@ class LSTM:
         w_h = self.recurrent_weight(params)  # dh_{t-1} = W_h dz_t
         product = np.matmul if models else np.dot
         add, multiply, copyto = np.add, np.multiply, np.copyto
-        forget_gate = self.forget_gate
         padding = cache.padding
-        if forget_gate and any(p is not None for p in padding):
-            carry.fill(0)  # a padded last step passes on a zero dc
+        # Per step: dc_t = dh_t cf_t + f_{t+1} dc_{t+1}; [dz_t; f_t dc_t] =
+        # delta_t [dh_t; dc_t; ...; dc_t]; dh_{t-1} = W_h dz_t (+ dL/dh_{t-1}).
+        carry_later = None  # f_{t+1} dc_{t+1}
         for block, factor_views in blocks:
             self._derivative_factors(factor_views)
             for t in range(block.stop - 1, block.start - 1, -1):
-                d, factor, vector, dh, dc, dc_copies, dc_one, dh_prev, dc_later, f = (
+                d, d_gates, carry, factor, vector, dh, dc, copies, dc_one, dh_prev = (
                     views[t]
                 )
-                if t == steps - 1:
+                if carry_later is None:  # the last step
                     copyto(dh, last)
                 elif every_step:  # dh_t from the product of step t + 1, plus
                     add(self._grad_at(grad_outputs, t, models), dh, dh)
                 multiply(dh, factor, dc)
-                if t < steps - 1:  # the cell state's own path from step t + 1
-                    add(dc, carry if forget_gate else dc_later, dc)
-                pad = padding[t]
-                if pad is not None and not forget_gate:  # dc_t = dc_{t+1}
-                    if t < steps - 1:
-                        copyto(dc, dc_later, where=pad[0])
-                    else:
-                        copyto(dc, 0, where=pad[0])
-                copyto(dc_copies, dc_one)
+                if carry_later is not None:  # the cell state's own path
+                    add(dc, carry_later, dc)
+                copyto(copies, dc_one)
                 multiply(d, vector, d)
-                if pad is not None:  # a padded step's gates get no delta
-                    copyto(d, 0, where=pad[0])
+                pad = None if padding is None else padding[t]
+                if pad is not None:
+                    # A padded step's gates get no delta, and the gradients
+                    # of h and c pass to step t - 1 unchanged.
+                    copyto(d_gates, 0, where=pad)
+                    copyto(carry, 0 if carry_later is None else carry_later, where=pad)
                 if t:
-                    if forget_gate:
-                        if pad is None:
-                            multiply(dc, f, carry)
-                        else:  # padded: carry dc_{t+1} on unchanged
-                            multiply(dc, f, carry, where=pad[1])
-                    product(w_h, d, dh_prev)
-                    if pad is not None:  # padded: dh_{t-1} = dh_t
-                        copyto(dh_prev, dh, where=pad[0])
+                    product(w_h, d_gates, dh_prev)
+                    if pad is not None:
+                        copyto(dh_prev, dh, where=pad)
+                carry_later = carry
         self._weight_gradients(params, cache, dz, grad, alpha, scale)
         if not input_grad:
             return None
@@ -497,13 +529,15 @@ class LSTM:
         out = self.block(grad)
         if params.ndim > 1:  # per network
             np.einsum("trkn,trgn->rkg", state, dz, out=out, optimize=True)
-        else:  # one product over (step, sample) pairs
+        else:  # one product over the (step, sample) pairs, which takes copies
             rows, width = state.shape[1], dz.shape[1]
-            np.dot(
-                state.swapaxes(0, 1).reshape(rows, -1),
-                dz.swapaxes(0, 1).reshape(width, -1).T,
-                out,
-            )
+            if dz.shape[-1] < _SAMPLE_MAJOR_BELOW:  # fewer, longer runs to copy
+                state = state.transpose(0, 2, 1).reshape(-1, rows).T
+                dz = dz.transpose(0, 2, 1).reshape(-1, width)
+            else:
+                state = state.swapaxes(0, 1).reshape(rows, -1)
+                dz = dz.swapaxes(0, 1).reshape(width, -1).T
+            np.dot(state, dz, out)
         if alpha:  # W_x and W_h rows; the bias (last row) is not penalised
             out[..., :-1, :] += alpha * self.block(params)[..., :-1, :]
         if scale != 1:

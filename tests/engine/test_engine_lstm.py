@@ -203,3 +203,151 @@ def test_activations_saturate_without_warnings_or_nans(exp_from, monkeypatch):
         cache = layer.forward(params, x)
     assert np.isfinite(cache.outputs).all()
     assert np.abs(cache.outputs).max() <= 1.0
+
+
+def _reference_bptt(layer, params, x, mask, upstream):
+    """Outputs and gradients by a plain per-sequence loop over the real steps.
+
+    Each sequence runs alone on its real steps (the padded ones dropped); the
+    output at a padded step is the state after the last real step before it
+    (zero before any), so its upstream gradient goes to that step. Returns
+    the outputs (n, T, hidden), dL/d[W_x; W_h; b] and dL/dx (zero at padding).
+    """
+    w_x, w_h = layer.input_weight(params), layer.recurrent_weight(params)
+    b = layer.bias(params)
+    hidden, forget_gate = layer.hidden, layer.forget_gate
+    n, steps, _ = x.shape
+    outputs = np.zeros((n, steps, hidden))
+    grad = np.zeros_like(layer.block(params))
+    dx = np.zeros_like(x)
+
+    def sigmoid(a):
+        return 1 / (1 + np.exp(-a))
+
+    for j in range(n):
+        real = np.flatnonzero(mask[j])
+        h, c = np.zeros(hidden), np.zeros(hidden)
+        tape = []
+        for t in real:
+            a = x[j, t] @ w_x + h @ w_h + b
+            o, i = sigmoid(a[layer.o_cols]), sigmoid(a[layer.i_cols])
+            f = sigmoid(a[layer.f_cols]) if forget_gate else 1.0
+            g = np.tanh(a[layer.g_cols])
+            tape.append((x[j, t], h, c, o, i, f, g))
+            c = f * c + i * g
+            h = o * np.tanh(c)
+            outputs[j, t] = h
+        # dL/dh of each real step: its own upstream plus the padded steps after
+        # it (up to the next real step), which show its state.
+        dh_of = np.zeros((len(real), hidden))
+        for k, t in enumerate(real):
+            stop = real[k + 1] if k + 1 < len(real) else steps
+            dh_of[k] = upstream[j, t:stop].sum(axis=0)
+            outputs[j, t + 1 : stop] = outputs[j, t]
+        dh_next, dc_next = np.zeros(hidden), np.zeros(hidden)
+        for k in range(len(real) - 1, -1, -1):
+            x_t, h_prev, c_prev, o, i, f, g = tape[k]
+            c = f * c_prev + i * g
+            tanh_c = np.tanh(c)
+            dh = dh_of[k] + dh_next
+            dc = dh * o * (1 - tanh_c**2) + dc_next
+            da = np.zeros(layer.width)
+            da[layer.o_cols] = dh * tanh_c * o * (1 - o)
+            da[layer.i_cols] = dc * g * i * (1 - i)
+            if forget_gate:
+                da[layer.f_cols] = dc * c_prev * f * (1 - f)
+            da[layer.g_cols] = dc * i * (1 - g**2)
+            grad += np.outer(np.concatenate([x_t, h_prev, [1.0]]), da)
+            dx[j, real[k]] = w_x @ da
+            dh_next, dc_next = w_h @ da, dc * f
+    return outputs, grad, dx
+
+
+@pytest.mark.parametrize("forget_gate", [True, False])
+@pytest.mark.parametrize("last_step_only", [False, True])
+def test_padding_anywhere_matches_a_per_sequence_reference(forget_gate, last_step_only):
+    # Padding at the front, the back, in the middle, everywhere and nowhere;
+    # the last step padded for some sequences and not for others.
+    layer, params, x, upstream = _setup(forget_gate, n=6, steps=7, seed=3)
+    mask = np.ones((6, 7), dtype=bool)
+    mask[0, :3] = False
+    mask[1, 5:] = False
+    mask[2, [1, 2, 4]] = False
+    mask[3, :] = False
+    mask[5, [0, 6]] = False
+    if last_step_only:  # the loss reads the last step only
+        upstream[:, :-1] = 0.0
+    x = np.where(mask[..., None], x, np.nan)  # padded inputs are not read
+    want_outputs, want_grad, want_dx = _reference_bptt(
+        layer, params, np.nan_to_num(x), mask, upstream
+    )
+    cache = layer.forward(params, x, mask=mask)
+    np.testing.assert_allclose(cache.outputs, want_outputs, rtol=1e-12, atol=1e-14)
+    grad = np.zeros_like(params)
+    given = upstream[:, -1] if last_step_only else upstream
+    dx = layer.backward(params, cache, given, grad)
+    np.testing.assert_allclose(layer.block(grad), want_grad, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(np.where(mask[..., None], dx, 0), want_dx, atol=1e-13)
+    # Stacked networks pad the same way.
+    stacked = np.stack([params, params * 0.7])
+    cache = layer.forward(stacked, x, mask=mask)
+    grad_stacked = np.zeros_like(stacked)
+    layer.backward(
+        stacked,
+        cache,
+        np.repeat(given[:, None], 2, axis=1),
+        grad_stacked,
+        input_grad=False,
+    )
+    for r in range(2):
+        outputs, want, _ = _reference_bptt(
+            layer, stacked[r], np.nan_to_num(x), mask, upstream
+        )
+        np.testing.assert_allclose(cache.outputs[:, r], outputs, atol=1e-14)
+        np.testing.assert_allclose(
+            layer.block(grad_stacked[r]), want, rtol=1e-11, atol=1e-13
+        )
+
+
+@pytest.mark.parametrize("forget_gate", [True, False])
+def test_cache_reuse_across_masks_and_weight_gradient_copy_orders(
+    forget_gate, monkeypatch
+):
+    # A cache reused by a pass with another mask (or none) forgets the old
+    # one; both copy orders of the weight gradient give the same sums.
+    from skentropy._engine import lstm as lstm_module
+
+    layer, params, x, upstream = _setup(forget_gate, n=5, steps=6, seed=4)
+    mask = np.ones((5, 6), dtype=bool)
+    mask[1, :2] = False
+    results = []
+    for below in (0, 10**9):
+        monkeypatch.setattr(lstm_module, "_SAMPLE_MAJOR_BELOW", below)
+        cache = None
+        for m in (mask, None, mask):
+            cache = layer.forward(params, x, cache, mask=m)
+            grad = np.zeros_like(params)
+            layer.backward(params, cache, upstream, grad, input_grad=False)
+            want = _reference_bptt(
+                layer, params, x, np.ones_like(mask) if m is None else m, upstream
+            )[1]
+            np.testing.assert_allclose(layer.block(grad), want, rtol=1e-11, atol=1e-13)
+            results.append(grad)
+    np.testing.assert_allclose(results[0], results[3], rtol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("exp_from", [0, 10**9])
+def test_saturated_gates_give_finite_gradients(dtype, exp_from, monkeypatch):
+    from skentropy._engine import lstm as lstm_module
+
+    monkeypatch.setattr(lstm_module, "_EXP_ACTIVATION_ELEMENTS", exp_from)
+    layer, params, x, _ = _setup(True, dtype=dtype)
+    x = x * dtype(1e4)  # pre-activations far beyond exp's float range
+    cache = layer.forward(params, x)
+    gates = cache.gates[:, layer.sigmoid_cols]  # s(a), in [0, 1]
+    assert gates.min() >= 0.0 and gates.max() <= 1.0
+    grad = np.zeros_like(params)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        layer.backward(params, cache, np.ones_like(cache.outputs), grad)
+    assert np.isfinite(grad).all()
