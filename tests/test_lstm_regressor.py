@@ -324,14 +324,21 @@ def test_divergence_warns_and_predicts_finite_values(loss):
     assert np.isfinite(reg.predict(X)).all()
 
 
-def test_partial_fit_continues_the_fit():
+@pytest.mark.parametrize("loss", ["eem", "squared_error"])
+def test_partial_fit_continues_the_fit(loss):
     X, y = _task()
-    a = EEMLSTMRegressor(hidden_size=3, random_state=0)
+    a = EEMLSTMRegressor(hidden_size=3, loss=loss, random_state=0)
     a.partial_fit(X, y)
     a.partial_fit(X, y)
-    b = _fit(EEMLSTMRegressor(hidden_size=3, max_iter=2, random_state=0), X, y)
+    b = EEMLSTMRegressor(hidden_size=3, loss=loss, max_iter=2, random_state=0)
+    b = _fit(b, X, y)
     # One full batch per epoch, summed in another shuffled order: round-off.
-    np.testing.assert_allclose(a.params_, b.params_, rtol=0, atol=1e-12)
+    # eem gives the output bias no gradient but round-off, which Adam scales
+    # up to steps of the learning rate; offset_ absorbs any bias, so compare
+    # the other parameters and the predictions.
+    free = slice(None, -1) if loss == "eem" else slice(None)
+    np.testing.assert_allclose(a.params_[free], b.params_[free], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=0, atol=1e-12)
 
 
 def test_clear_errors():
