@@ -32,11 +32,24 @@ Resolutions of what the paper leaves open:
   point is kept. Output-layer parameters feeding an overshooting output are
   corrected; hidden parameters are corrected when their gradient changed
   sign (parameter-level OD) and, from the second round on, all of them
-  (every hidden parameter feeds the overshooting outputs).
+  (every hidden parameter feeds the overshooting outputs; judging the
+  parameter-level OD anew instead leaves crossings of up to 1e-2 that the
+  output layer alone cannot undo).
 - The first correction of a parameter uses Eq. 12, else Eq. 13; repeat
   corrections use Eq. 13 with the Illinois rule (the anchor's gradient
-  weight halves each time), so that regula falsi, which Eq. 13 is, does not
-  creep towards the gradient's zero from the overshooting side forever.
+  weight halves each time), and never land closer to the overshooting end
+  than the bracket's midpoint. Why: a plain step that nearly reaches the
+  target leaves ``|g_b|`` far below ``|g_a|``, so Eq. 13 (regula falsi)
+  lands next to ``b``, still across; halving alone needs
+  ``log2(|g_a| / |g_b|)`` rounds to get back, which used up the round cap
+  every iteration at large learning rates and stalled training (one
+  pattern, learning rate 10: E stuck near 2e-3 where plain backprop
+  reached 5e-5). The midpoint cap is the safeguard of Dekker's method.
+- Cheap passes: a correction changes one layer, so the forward pass
+  re-runs from that layer up and the backward pass runs only as far down
+  as the next correction or the next iteration needs
+  (:class:`_Evaluator`; identical numbers, ``lazy=False`` is the
+  reference).
 
 Reference: the EOM chapter, Springer LNCS, doi:10.1007/978-3-319-92007-8_39.
 """
@@ -46,8 +59,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .activations import ACTIVATIONS, DERIVATIVES
 from .losses import LOSSES
-from .network import FeedForwardNetwork
+from .network import FeedForwardNetwork, sample_scale
 
 __all__ = [
     "EOMResult",
@@ -100,7 +114,10 @@ def correct_overshoot(
         x = np.where(inside, x12, weighted_mean(a, b, g_a, g_b))
     else:
         inside = np.zeros(a.shape, dtype=bool)
-        x = weighted_mean(a, b, g_a, g_b, anchor_weight)
+        # Never closer to the overshooting end b than the bracket's midpoint:
+        # the anchor's weight is capped at |g_b| (see the module docstring).
+        anchor = np.minimum(anchor_weight * np.abs(g_a), np.abs(g_b))
+        x = weighted_mean(a, b, anchor, g_b)
     frozen = (np.abs(g_a) < gradient_tol) & (np.abs(g_b) < gradient_tol)
     frozen |= ~np.isfinite(x)
     return np.where(frozen, b, x), inside & ~frozen
@@ -121,8 +138,10 @@ class EOMResult:
     iteration, ``overshoot_curve`` the fraction of outputs on the wrong side
     of their targets right after the plain backprop step, ``corrections_curve``
     the number of parameter corrections made, ``rounds_curve`` the number of
-    extra evaluations they cost, and ``outputs_curve`` (when recorded) the
-    network outputs before training and after each iteration.
+    extra evaluations they cost, ``passes_curve`` the work of each iteration
+    in full forward/backward pass equivalents (1 for plain backprop), and
+    ``outputs_curve`` (when recorded) the network outputs before training and
+    after each iteration.
     """
 
     n_iter: int = 0
@@ -131,33 +150,103 @@ class EOMResult:
     overshoot_curve: list = field(default_factory=list)
     corrections_curve: list = field(default_factory=list)
     rounds_curve: list = field(default_factory=list)
+    passes_curve: list = field(default_factory=list)
     outputs_curve: list | None = None
     diverged_iter: int | None = None
     reached_tol: bool = False
 
 
 class _Evaluator:
-    """Full-batch squared error, its gradient and the outputs at given parameters."""
+    """Squared error, gradient and outputs at the working parameters, lazily.
 
-    def __init__(self, network: FeedForwardNetwork, x, y, alpha: float):
+    A correction changes one layer, so :meth:`evaluate` re-runs the forward
+    pass from that layer up (the activations below it are cached) and
+    :meth:`gradient` runs the backward pass only down to the layer asked
+    for, resuming where the last call stopped. Every number is computed by
+    the same calls in the same order as ``network.loss_grad``, so the results
+    are identical to full evaluations, only cheaper. ``lazy=False`` makes
+    every call a full pass (the reference the equivalence test compares
+    with).
+
+    ``passes`` counts the work done in full-pass equivalents: a layer's
+    forward, its weight gradient and its input delta each count as one
+    third of that layer's share.
+    """
+
+    def __init__(self, network: FeedForwardNetwork, x, y, alpha: float, lazy=True):
         self.network, self.x, self.y, self.alpha = network, x, y, alpha
+        self.lazy = lazy
         self.n = x.shape[0]
         self.buffers = network.buffers(self.n, y.dtype)
+        self.buffers.x = x
+        self.layers = network.layers
+        self.n_layers = len(network.layers)
+        self.hidden = ACTIVATIONS[network.activation]
+        self.derivative = DERIVATIVES[network.activation]
+        self.loss = LOSSES["squared_error"]
+        self.scale = sample_scale(x, None)
+        self.params = None
+        self.grad = None
+        self.passes = 0.0
+        # Layers whose cached forward outputs are current; the gradient is
+        # current from layer ``grad_from`` up, ``delta`` is the error signal
+        # entering layer ``grad_from - 1``.
+        self.forward_from = 0
+        self.grad_from = self.n_layers
+        self.delta = None
 
-    def __call__(self, params):
-        grad = np.empty_like(params)
-        mean_error = self.network.loss_grad(
-            params,
-            self.x,
-            self.y,
-            grad,
-            LOSSES["squared_error"],
-            alpha=self.alpha,
-            buffers=self.buffers,
-        )
-        # squared_error leaves the activated outputs in the logits buffer; the
-        # view is valid until the next call.
-        return mean_error, grad, self.buffers.outputs[-1]
+    def _share(self):
+        # A full pass: every layer's forward and weight gradient, and the
+        # input delta of every layer but the first.
+        return 1.0 / (3 * self.n_layers - 1)
+
+    def evaluate(self, params, changed_layer: int = 0):
+        """Error at ``params`` (the working vector), whose layers below
+        ``changed_layer`` are unchanged since the last call.
+
+        Returns ``(mean_error, outputs)``; ``outputs`` is a view valid until
+        the next call. The gradient is computed on demand by :meth:`gradient`.
+        """
+        start = changed_layer if self.lazy and self.params is params else 0
+        self.params = params
+        n = self.n
+        outputs = [buf[:n] for buf in self.buffers.outputs]
+        a = self.x if start == 0 else outputs[start - 1]
+        last = self.n_layers - 1
+        for i in range(start, self.n_layers):
+            a = self.layers[i].forward(params, a, out=outputs[i])
+            if i < last:
+                self.hidden(a)
+        self.passes += (self.n_layers - start) * self._share()
+        value, self.delta = self.loss(self.y, a, self.network.output, None)
+        value = self.network._with_l2(value, params, self.alpha, self.scale)
+        self.grad = np.empty_like(params)
+        self.grad_from = self.n_layers
+        if not self.lazy:
+            self.gradient(0)
+        return value, outputs[-1]
+
+    def gradient(self, down_to: int = 0) -> np.ndarray:
+        """The gradient at the last evaluated point, current from layer
+        ``down_to`` up (the whole of it for 0)."""
+        n = self.n
+        outputs = [buf[:n] for buf in self.buffers.outputs]
+        params, grad, delta = self.params, self.grad, self.delta
+        for i in range(self.grad_from - 1, down_to - 1, -1):
+            layer_input = self.x if i == 0 else outputs[i - 1]
+            self.layers[i].backward(
+                params, layer_input, delta, grad, alpha=self.alpha, scale=self.scale
+            )
+            self.passes += self._share()
+            if i > 0:
+                delta = self.layers[i].input_delta(
+                    params, delta, self.buffers.deltas[i - 1][:n]
+                )
+                self.derivative(outputs[i - 1], delta)
+                self.passes += self._share()
+        self.grad_from = min(self.grad_from, down_to)
+        self.delta = delta
+        return grad
 
 
 def _layer_masks(network: FeedForwardNetwork) -> list[np.ndarray]:
@@ -196,6 +285,7 @@ def fit_overshoot(
     alpha: float = 0.0,
     record_outputs: bool = False,
     verbose: bool = False,
+    lazy: bool = True,
 ) -> EOMResult:
     """Full-batch backprop on ``1/2 sum (O - D)^2``, with or without EOM.
 
@@ -203,16 +293,19 @@ def fit_overshoot(
     does not scale with the data size; for one pattern this is the paper's
     E); ``tol`` and the reported curves use the paper's total error.
     ``params`` is updated in place. With ``eliminate=False`` this is
-    traditional backprop (TBP) with the same bookkeeping.
+    traditional backprop (TBP) with the same bookkeeping. ``lazy=False``
+    re-evaluates everything after every correction (same results, slower;
+    kept as the reference of the cheap passes).
     """
-    evaluate = _Evaluator(network, x, y, alpha)
+    evaluate = _Evaluator(network, x, y, alpha, lazy=lazy)
     n = evaluate.n
     result = EOMResult(outputs_curve=[] if record_outputs else None)
     masks = _layer_masks(network)
-    hidden_masks, output_mask = masks[:-1], masks[-1]
+    last = len(masks) - 1
 
     with np.errstate(over="ignore", invalid="ignore"):
-        e_a, g_a, out = evaluate(params)
+        e_a, out = evaluate.evaluate(params)
+        g_a = evaluate.gradient().copy()
         result.initial_loss = e_a * n
         target_mean = y.mean(axis=0)
         reference_side = np.sign(out.mean(axis=0) - target_mean)
@@ -226,24 +319,23 @@ def fit_overshoot(
             return (side == -reference_side) & (reference_side != 0)
 
         across_at_anchor = np.zeros(y.shape[1], dtype=bool)
-
-        def overshooting(out, g_a, g_b):
-            """Outputs newly across their target, unless converged."""
-            return across(out) & ~across_at_anchor & ~converged(g_a, g_b)
-
         output_bias = network.layers[-1].bias_slice
 
-        def converged(g_a, g_b):
-            """The paper's guard at the output level: an output whose bias
-            gradient is below gradient_tol at both ends has converged, and its
-            crossing is jitter, not overshoot."""
-            return (np.abs(g_a[output_bias]) < gradient_tol) & (
-                np.abs(g_b[output_bias]) < gradient_tol
+        def overshooting(out):
+            """Outputs newly across their target, unless converged: the
+            paper's guard at the output level (an output whose bias gradient
+            is below gradient_tol at both ends has converged, and its
+            crossing is jitter, not overshoot)."""
+            g_bias = evaluate.gradient(last)[output_bias]
+            converged = (np.abs(g_a[output_bias]) < gradient_tol) & (
+                np.abs(g_bias) < gradient_tol
             )
+            return across(out) & ~across_at_anchor & ~converged
 
         for iteration in range(1, max_iter + 1):
+            passes_before = evaluate.passes
             params -= learning_rate * g_a
-            e_b, g_b, out = evaluate(params)
+            e_b, out = evaluate.evaluate(params)
             overshoot_fraction = float(np.mean(across(out)))
             corrections = rounds = 0
 
@@ -252,12 +344,14 @@ def fit_overshoot(
                 # docstring); within a round, layers go from the input side.
                 weight = np.ones_like(params)
                 first = np.ones(params.shape, dtype=bool)
-                crossed = overshooting(out, g_a, g_b)
+                crossed = overshooting(out)
                 for round_ in range(max_corrections):
                     if not (crossed.any() and math.isfinite(e_b)):
                         break
-                    for mask in [*hidden_masks, output_mask]:
-                        if mask is output_mask:
+                    for layer_index, mask in enumerate(masks):
+                        # The gradient of this layer at the current point.
+                        g_b = evaluate.gradient(layer_index)
+                        if layer_index == last:
                             flags = _output_unit_flags(network, crossed)
                         elif round_ == 0:
                             flags = gradient_sign_flips(g_a, g_b, gradient_tol) & mask
@@ -289,17 +383,19 @@ def fit_overshoot(
                         first &= ~flags
                         corrections += int(flags.sum())
                         rounds += 1
-                        e_b, g_b, out = evaluate(params)
-                        crossed = overshooting(out, g_a, g_b)
+                        e_b, out = evaluate.evaluate(params, layer_index)
+                        crossed = overshooting(out)
                         if not crossed.any():
                             break
 
+            g_b = evaluate.gradient()
             if not (math.isfinite(e_b) and np.isfinite(params).all()):
                 params[...] = a
                 result.diverged_iter = iteration
                 break
             a[...] = params
-            e_a, g_a = e_b, g_b
+            e_a = e_b
+            g_a[...] = g_b
             if eliminate:
                 across_at_anchor = across(out)
             total = e_a * n
@@ -308,6 +404,7 @@ def fit_overshoot(
             result.overshoot_curve.append(overshoot_fraction)
             result.corrections_curve.append(corrections)
             result.rounds_curve.append(rounds)
+            result.passes_curve.append(evaluate.passes - passes_before)
             if record_outputs:
                 result.outputs_curve.append(out.copy())
             if verbose:

@@ -143,3 +143,98 @@ def test_divergence_keeps_last_finite_parameters():
     assert np.isfinite(params).all()
     if result.n_iter == 0:
         np.testing.assert_array_equal(params, start)
+
+
+def test_repeat_corrections_land_no_closer_to_b_than_the_midpoint():
+    # |g_a| = 100 |g_b|: plain Eq. 13 with the Illinois weight 1/2 would land
+    # at a + 50/51 (b - a), next to b; the cap puts it at the midpoint.
+    x, used = correct_overshoot([0.0], [1.0], 1.0, 0.01, [-1.0], [0.01], 1e-6, [0.5])
+    assert x[0] == pytest.approx(0.5) and not used[0]
+    # A weight that already lands nearer the anchor is kept: 0.004 |g_a| vs
+    # |g_b| = 0.01 gives (0.01 * 0 + 0.004 * 1) / 0.014.
+    x, _ = correct_overshoot([0.0], [1.0], 1.0, 0.01, [-1.0], [0.01], 1e-6, [0.004])
+    assert x[0] == pytest.approx(0.004 / 0.014)
+
+
+def _radiative_pattern(row):
+    from sklearn.preprocessing import MinMaxScaler
+
+    from skentropy.datasets import make_radiative_transfer
+
+    X, Y = make_radiative_transfer(n_samples=100, random_state=3)
+    X = MinMaxScaler().fit_transform(X)
+    Y = MinMaxScaler((0.05, 0.95)).fit_transform(Y)
+    return X[row : row + 1], Y[row : row + 1]
+
+
+@pytest.mark.parametrize("row", [9, 13, 14])
+def test_eom_does_not_stall_at_a_large_learning_rate(row):
+    # Learning rate 10 on one pattern: plain backprop reaches E < 1e-6 here;
+    # EOM without the midpoint cap crept from the overshooting side, used up
+    # its round cap every iteration and stalled near E = 0.05-0.09.
+    x, y = _radiative_pattern(row)
+    network = FeedForwardNetwork([22, 30, 58], "logistic", "logistic")
+    common = dict(learning_rate=10.0, max_iter=50, tol=1e-6, record_outputs=True)
+    results = {}
+    for eliminate in (False, True):
+        params = network.init_params(np.random.RandomState(0), np.float64)
+        results[eliminate] = fit_overshoot(
+            network, params, x, y, eliminate=eliminate, **common
+        )
+    tbp, eom = results[False], results[True]
+    assert tbp.reached_tol and eom.reached_tol
+    assert eom.n_iter < tbp.n_iter
+    assert _largest_crossing(tbp.outputs_curve, y) > 0.1
+    assert _largest_crossing(eom.outputs_curve, y) < 1e-3
+
+
+_CHEAP_CASES = {
+    "one pattern, lr 5": ((22, 30, 58), "logistic", 1, 5.0, 0.0, np.float64),
+    "one pattern, lr 10": ((22, 30, 58), "logistic", 1, 10.0, 0.0, np.float64),
+    "40 patterns": ((22, 30, 58), "logistic", 40, 2.0, 0.0, np.float64),
+    "two hidden layers, tanh, L2": (
+        (22, 16, 12, 58),
+        "tanh",
+        30,
+        3.0,
+        1e-3,
+        np.float64,
+    ),
+    "float32": ((22, 30, 58), "logistic", 1, 5.0, 0.0, np.float32),
+}
+
+
+@pytest.mark.parametrize("case", list(_CHEAP_CASES))
+def test_cheap_passes_give_the_full_evaluations_results_bit_for_bit(case):
+    units, activation, n, lr, alpha, dtype = _CHEAP_CASES[case]
+    from sklearn.preprocessing import MinMaxScaler
+
+    from skentropy.datasets import make_radiative_transfer
+
+    X, Y = make_radiative_transfer(n_samples=max(n, 2), random_state=5)
+    x = MinMaxScaler().fit_transform(X)[:n].astype(dtype)
+    y = MinMaxScaler((0.05, 0.95)).fit_transform(Y)[:n].astype(dtype)
+    network = FeedForwardNetwork(units, activation, "logistic")
+    runs = {}
+    for lazy in (True, False):
+        params = network.init_params(np.random.RandomState(2), dtype)
+        result = fit_overshoot(
+            network, params, x, y, learning_rate=lr, max_iter=25, tol=1e-9,
+            alpha=alpha, record_outputs=True, lazy=lazy,
+        )  # fmt: skip
+        runs[lazy] = params, result
+    (cheap, fast), (full, slow) = runs[True], runs[False]
+    assert sum(fast.corrections_curve) > 0  # the corrections ran
+    np.testing.assert_array_equal(cheap, full)
+    assert fast.loss_curve == slow.loss_curve
+    assert fast.corrections_curve == slow.corrections_curve
+    assert fast.rounds_curve == slow.rounds_curve
+    np.testing.assert_array_equal(fast.outputs_curve, slow.outputs_curve)
+    # Plain backprop costs one pass an iteration; the corrections less than
+    # one each once they skip the layers they did not change.
+    assert all(
+        p == pytest.approx(1 + r)
+        for p, r in zip(slow.passes_curve, slow.rounds_curve, strict=True)
+    )
+    extra = [sum(r.passes_curve) - r.n_iter for r in (fast, slow)]
+    assert extra[0] < 0.9 * extra[1]
