@@ -13,7 +13,7 @@ one network per leading index (used to run many restarts in lockstep).
 import numpy as np
 import scipy.sparse as sp
 
-from ._blas import weight_gradient
+from ._blas import ones
 
 __all__ = ["Dense"]
 
@@ -94,21 +94,21 @@ class Dense:
                 grad_weight += alpha * self.weight(params)
             grad_weight /= scale
             grad_bias = self.bias(grad)
-            np.sum(delta, axis=-2, out=grad_bias)
+            np.matmul(ones(delta.shape[-2], delta.dtype), delta, out=grad_bias)
             grad_bias /= scale
             return
         if sp.issparse(x):
             grad_weight[...] = x.T @ delta
-            if alpha:
-                grad_weight += alpha * self.weight(params)
-            grad_weight /= scale
         else:
-            weight_gradient(
-                x, delta, self.weight(params), grad_weight, alpha=alpha, scale=scale
-            )
+            np.matmul(x.T, delta, out=grad_weight)
+        if alpha:
+            grad_weight += alpha * self.weight(params)
         grad_bias = self.bias(grad)
-        np.add.reduce(delta, 0, None, grad_bias)  # np.sum(axis=0) minus overhead
+        # The column sums as a matrix-vector product: BLAS reads ``delta``
+        # once, several times faster than ``np.add.reduce(delta, axis=0)``.
+        np.matmul(ones(delta.shape[0], delta.dtype), delta, out=grad_bias)
         if scale != 1:
+            grad_weight /= scale
             grad_bias /= scale
 
     def input_delta(

@@ -172,7 +172,11 @@ def squared_error(y, z, output, sample_weight=None, *, need_delta=True, **_):
     """Half the squared error summed over outputs, any output activation."""
     p = output_values(z, output)
     diff = p - y
-    value = 0.5 * _weighted_mean(np.einsum("ij,ij->i", diff, diff), sample_weight)
+    if sample_weight is None:  # one dot product instead of row sums, then a mean
+        value = 0.5 * float(np.vdot(diff, diff)) / diff.shape[0]
+    else:
+        per_sample = np.einsum("ij,ij->i", diff, diff)
+        value = 0.5 * _weighted_mean(per_sample, sample_weight)
     if not need_delta:
         return value, None
     DERIVATIVES[output](p, diff)
