@@ -84,6 +84,15 @@ Sections
     output is linear while ours is logistic (58 more sigmoids per pattern
     and pass), so as a diagnostic the script also times one ``expit`` over
     an (n, 58) array and reports TBP's ratio without it.
+(g) Time to target (issue 11): at each learning rate of ``--target-lrs``
+    (default 1, 2, 2.5, 3, 5, 7.5, 10), the first ``--target-patterns``
+    (default 20) patterns of the pool, each alone, trained by TBP and EOM
+    for at most 50 iterations to E < 1e-6; wall time (median of
+    ``--repeats`` interleaved fits), iterations and forward/backward pass
+    equivalents (``passes_curve_``), medians over the patterns. Targets
+    (PASS/FAIL): wherever TBP's median overshoot fraction is >= 90 %, EOM's
+    time to the target <= 1.0 x TBP's (median over the patterns both
+    reach it); and EOM never ends above TBP's final error (or 1e-6).
 
 Outputs: tables on stdout, raw results as JSON in
 ``benchmarks/results/eom_paper.json`` (the directory is git-ignored). The
@@ -145,6 +154,9 @@ SETTLE_TOL = 0.01  # within 1 % of the target range
 RISES_OSCILLATING = 3
 
 TARGET_EOM_RATIO = 1.5
+TARGET_TIME_RATIO = 1.0
+TARGET_OVERSHOOT = 0.9  # (g) judged where TBP overshoots on this share
+LR_TARGET = (1.0, 2.0, 2.5, 3.0, 5.0, 7.5, 10.0)
 TARGET_MLP_RATIO = 1.0
 
 DEFAULTS = {
@@ -153,6 +165,8 @@ DEFAULTS = {
     "grid": LR_GRID,
     "grid_sizes": GRID_PATTERNS,
     "patterns": [1, 100, 2000],
+    "target_lrs": LR_TARGET,
+    "target_patterns": 20,
 }
 QUICK = {
     "max_iter": 10,
@@ -164,6 +178,8 @@ QUICK = {
     "time_iter": 5,
     "repeats": 1,
     "patterns": [1, 50],
+    "target_lrs": (2.5, 10.0),
+    "target_patterns": 2,
 }
 
 METHODS = ("TBP", "EOM")
@@ -733,6 +749,129 @@ def print_timing(t, quick):
     }
 
 
+def time_to_target(pool, lrs, n_patterns, seed, repeats):
+    """(g) TBP and EOM on single patterns: wall time and passes to E < 1e-6.
+
+    Patterns 0 .. n_patterns - 1 of the pool, one at a time, at each
+    learning rate; every fit is timed ``repeats`` times interleaved (TBP,
+    EOM) and the median kept. Returns one row per learning rate.
+    """
+    rows = []
+    for lr in lrs:
+        cases = []
+        for p in range(n_patterns):
+            X, D = pool["X"][p : p + 1], pool["D"][p : p + 1]
+
+            def run(method, X=X, D=D, lr=lr):
+                model = make_eom(method, lr, MAX_ITER, TOL, seed)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return bench.time_call(model.fit, X, D)
+
+            times, models = bench.interleaved(METHODS, repeats, run, warmup=True)
+            case = {}
+            for m in METHODS:
+                model = models[m]
+                case[m] = {
+                    "seconds": statistics.median(times[m]),
+                    "n_iter": int(model.n_iter_),
+                    "reached": bool(model.loss_curve_[-1] < TOL),
+                    "final": float(model.loss_curve_[-1]),
+                    "passes": float(sum(model.passes_curve_)),
+                    "overshoot": float(max(model.overshoot_curve_)),
+                }
+            cases.append(case)
+        tbp_overshoot = statistics.median(c["TBP"]["overshoot"] for c in cases)
+        both = [c for c in cases if c["TBP"]["reached"] and c["EOM"]["reached"]]
+
+        def median_of(key, method, cases=cases):
+            return statistics.median(c[method][key] for c in cases)
+
+        rows.append(
+            {
+                "lr": lr,
+                "tbp_overshoot": tbp_overshoot,
+                "reached": {m: sum(c[m]["reached"] for c in cases) for m in METHODS},
+                "n_iter": {m: median_of("n_iter", m) for m in METHODS},
+                "passes": {m: median_of("passes", m) for m in METHODS},
+                "seconds": {m: median_of("seconds", m) for m in METHODS},
+                "time_ratio": statistics.median(
+                    c["EOM"]["seconds"] / c["TBP"]["seconds"] for c in both
+                )
+                if both
+                else math.nan,
+                "passes_ratio": statistics.median(
+                    c["EOM"]["passes"] / c["TBP"]["passes"] for c in both
+                )
+                if both
+                else math.nan,
+                "eom_ends_above": sum(
+                    c["EOM"]["final"] > max(c["TBP"]["final"], TOL) for c in cases
+                ),
+                "patterns": n_patterns,
+            }
+        )
+    return rows
+
+
+def print_time_to_target(rows, repeats, quick):
+    n = rows[0]["patterns"]
+    print(
+        f"\n(g) Time to E < {TOL:g}: {n} single patterns one at a time, "
+        f"{MAX_ITER} iterations at most, median of {repeats} interleaved fits per "
+        "pattern;\n    medians over the patterns (ratios over the patterns both "
+        "methods brought to the target)."
+    )
+    headers = [
+        "lr",
+        "TBP overshoot",
+        "reached TBP/EOM",
+        "iterations TBP/EOM",
+        "passes TBP/EOM",
+        "ms TBP/EOM",
+        "EOM/TBP passes",
+        "EOM/TBP time",
+        "EOM ends above TBP",
+    ]
+    body = [
+        [
+            f"{r['lr']:g}",
+            fmt_pct(r["tbp_overshoot"]),
+            f"{r['reached']['TBP']}/{r['reached']['EOM']}",
+            f"{r['n_iter']['TBP']:g}/{r['n_iter']['EOM']:g}",
+            f"{r['passes']['TBP']:.1f}/{r['passes']['EOM']:.1f}",
+            f"{1e3 * r['seconds']['TBP']:.2f}/{1e3 * r['seconds']['EOM']:.2f}",
+            f"{r['passes_ratio']:.2f}",
+            f"{r['time_ratio']:.2f}",
+            str(r["eom_ends_above"]),
+        ]
+        for r in rows
+    ]
+    print(bench.format_table(headers, body))
+    overshooting = [r for r in rows if r["tbp_overshoot"] >= TARGET_OVERSHOOT]
+    checks = [
+        (
+            f"EOM/TBP time to target, lr {r['lr']:g} (TBP overshoots "
+            f"{fmt_pct(r['tbp_overshoot'])})",
+            f"{r['time_ratio']:.2f} x",
+            f"<= {TARGET_TIME_RATIO} x",
+            r["time_ratio"] <= TARGET_TIME_RATIO,
+        )
+        for r in overshooting
+    ]
+    checks.append(
+        (
+            "patterns where EOM ends above TBP's error (every lr)",
+            str(sum(r["eom_ends_above"] for r in rows)),
+            "0",
+            all(r["eom_ends_above"] == 0 for r in rows),
+        )
+    )
+    text, _ = bench.pass_fail_table(checks, quick=quick)
+    print(text)
+    return {c[0]: c[3] for c in checks}
+
+
 def print_summary(results, timing):
     print("\nSummary beside the paper (one pattern unless stated):")
     headers = ["quantity", "paper", *(f"ours, {n} pat." for n in results)]
@@ -836,6 +975,18 @@ def parse_args(argv=None):
     )
     parser.add_argument("--no-grid", action="store_true", help="skip (e)")
     parser.add_argument("--no-timing", action="store_true", help="skip (f)")
+    parser.add_argument(
+        "--target-patterns",
+        type=bench.positive_int,
+        help="single patterns of (g) (default 20)",
+    )
+    parser.add_argument(
+        "--target-lrs",
+        type=bench.positive_float,
+        nargs="+",
+        help="learning rates of (g) (default: 1 2 2.5 3 5 7.5 10)",
+    )
+    parser.add_argument("--no-target", action="store_true", help="skip (g)")
     args = parser.parse_args(argv)
     needed = max(
         [*args.patterns, args.time_patterns, *args.grid_sizes, args.pattern + 1]
@@ -901,6 +1052,13 @@ def main(argv=None):
                 pool, args.time_patterns, lr, args.time_iter, args.repeats, args.seed
             )
             verdicts = print_timing(timing, args.quick)
+
+        target = target_verdicts = None
+        if not args.no_target:
+            target = time_to_target(
+                pool, args.target_lrs, args.target_patterns, args.seed, args.repeats
+            )
+            target_verdicts = print_time_to_target(target, args.repeats, args.quick)
 
     print_summary(results, timing)
     print(f"\ntotal wall time: {run.elapsed:.1f} s")
@@ -968,6 +1126,8 @@ def main(argv=None):
                 "tbp_over_mlp_max": TARGET_MLP_RATIO,
                 "verdicts": verdicts,
             },
+            "time_to_target": target,
+            "time_to_target_verdicts": target_verdicts,
             "wall_time_s": run.elapsed,
         },
         run.machine,

@@ -9,7 +9,7 @@ import pytest
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -524,3 +524,91 @@ def test_verbose_prints_each_iteration(noisy_data, capsys):
     assert [int(line[3]) for line in lines] == model.corrections_curve_
     _fit(EOMRegressor(hidden_layer_sizes=(6,), max_iter=2, random_state=0), X, y)
     assert capsys.readouterr().out == ""
+
+
+# -- sample weights -----------------------------------------------------------
+@pytest.mark.parametrize("overshoot", ["ignore", "eliminate"])
+def test_integer_weights_equal_repeated_rows_and_zero_weights_dropped_rows(overshoot):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(30, 4))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+    weight = rng.randint(0, 4, size=30).astype(float)
+    weight[:3] = [0, 2, 3]  # some rows dropped, some repeated
+    common = dict(overshoot=overshoot, max_iter=60, random_state=0)
+    weighted = EOMRegressor(**common).fit(X, y, sample_weight=weight)
+    rows = np.repeat(np.arange(30), weight.astype(int))
+    repeated = EOMRegressor(**common).fit(X[rows], y[rows])
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-9)
+    assert weighted.corrections_curve_ == repeated.corrections_curve_
+    # Unit weights change nothing at all.
+    ones = EOMRegressor(**common).fit(X, y, sample_weight=np.ones(30))
+    plain = EOMRegressor(**common).fit(X, y)
+    np.testing.assert_array_equal(ones.predict(X), plain.predict(X))
+
+
+@pytest.mark.parametrize("bad", [[-1.0] + [1.0] * 29, [0.0] * 30])
+def test_negative_or_all_zero_weights_are_rejected(bad):
+    X, y = np.random.RandomState(0).uniform(size=(30, 3)), np.arange(30.0)
+    with pytest.raises(ValueError, match="sample_weight"):
+        EOMRegressor(max_iter=2).fit(X, y, sample_weight=np.array(bad))
+
+
+def test_sample_weight_reaches_fit_through_pipeline_and_grid_search():
+    import sklearn
+    from sklearn.metrics import make_scorer, r2_score
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    rng = np.random.RandomState(1)
+    X = rng.uniform(size=(40, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    weight = rng.uniform(0.5, 2.0, size=40)
+    with sklearn.config_context(enable_metadata_routing=True):
+        eom = (
+            EOMRegressor(max_iter=30, random_state=0)
+            .set_fit_request(sample_weight=True)
+            .set_score_request(sample_weight=False)
+        )
+        pipe = make_pipeline(MinMaxScaler(), eom).fit(X, y, sample_weight=weight)
+        direct = EOMRegressor(max_iter=30, random_state=0).fit(
+            MinMaxScaler().fit_transform(X), y, sample_weight=weight
+        )
+        np.testing.assert_array_equal(pipe[-1].coefs_[0], direct.coefs_[0])
+        unweighted = make_pipeline(
+            MinMaxScaler(), EOMRegressor(max_iter=30, random_state=0)
+        )
+        assert not np.array_equal(unweighted.fit(X, y)[-1].coefs_[0], direct.coefs_[0])
+        weighted_r2 = make_scorer(r2_score).set_score_request(sample_weight=True)
+        search = GridSearchCV(
+            pipe, {"eomregressor__alpha": [0.0]}, cv=KFold(2), scoring=weighted_r2
+        ).fit(X, y, sample_weight=weight)
+        np.testing.assert_array_equal(
+            search.best_estimator_[-1].coefs_[0], direct.coefs_[0]
+        )
+
+
+# -- input scale --------------------------------------------------------------
+def test_warns_when_inputs_saturate_the_hidden_units():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True, scaled=False)  # ages, blood pressures
+    with pytest.warns(UserWarning, match="Scale X first"):
+        EOMRegressor(max_iter=2, random_state=0).fit(X, y)
+    X_scaled = MinMaxScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        EOMRegressor(max_iter=2, random_state=0).fit(X_scaled, y)
+        # relu units do not saturate: no warning even unscaled
+        EOMRegressor(activation="relu", max_iter=2, random_state=0).fit(X, y)
+
+
+def test_predictions_stay_within_the_documented_widened_range():
+    # The logistic output spans (0, 1): mapped back from target_range
+    # (0.05, 0.95), that is the targets' range widened by 0.05 / 0.9 a side.
+    X, y = np.linspace(0, 1, 20)[:, None], np.linspace(0, 9, 20)
+    model = EOMRegressor(max_iter=5, random_state=0).fit(X, y)
+    model.coefs_[-1][...] = 0.0
+    for bias, expected in ((60.0, 9 + 9 * 0.05 / 0.9), (-60.0, -9 * 0.05 / 0.9)):
+        model.intercepts_[-1][...] = bias
+        np.testing.assert_allclose(model.predict(X), expected, rtol=1e-12)

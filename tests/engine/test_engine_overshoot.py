@@ -146,13 +146,18 @@ def test_divergence_keeps_last_finite_parameters():
 
 
 def test_repeat_corrections_land_no_closer_to_b_than_the_midpoint():
-    # |g_a| = 100 |g_b|: plain Eq. 13 with the Illinois weight 1/2 would land
-    # at a + 50/51 (b - a), next to b; the cap puts it at the midpoint.
-    x, used = correct_overshoot([0.0], [1.0], 1.0, 0.01, [-1.0], [0.01], 1e-6, [0.5])
-    assert x[0] == pytest.approx(0.5) and not used[0]
+    # |g_a| = 100 |g_b|. Early repeats are plain Illinois: weight 1/2 lands at
+    # (0.01 * 0 + 0.5 * 1) / 0.51, next to b.
+    args = ([0.0], [1.0], 1.0, 0.01, [-1.0], [0.01], 1e-6)
+    x, used = correct_overshoot(*args, [0.5])
+    assert x[0] == pytest.approx(0.5 / 0.51) and not used[0]
+    # After four halvings (weight 1/16 still gives 0.0625 > |g_b|) the
+    # midpoint caps it.
+    x, _ = correct_overshoot(*args, [0.0625])
+    assert x[0] == pytest.approx(0.5)
     # A weight that already lands nearer the anchor is kept: 0.004 |g_a| vs
     # |g_b| = 0.01 gives (0.01 * 0 + 0.004 * 1) / 0.014.
-    x, _ = correct_overshoot([0.0], [1.0], 1.0, 0.01, [-1.0], [0.01], 1e-6, [0.004])
+    x, _ = correct_overshoot(*args, [0.004])
     assert x[0] == pytest.approx(0.004 / 0.014)
 
 
