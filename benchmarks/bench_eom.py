@@ -23,7 +23,11 @@ learning rate ``--learning-rate``, one hidden layer of 30 logistic units:
   logistic hidden and output units (the parameters are drawn before the
   clock starts);
 * ``EOMRegressor``: ``EOMRegressor(overshoot="ignore", max_iter=iters,
-  tol=0)``, i.e. the same through the estimator (validation included).
+  tol=0)``, i.e. the same through the estimator (validation included);
+* ``per_pattern``: ``EOMRegressor(overshoot="per_pattern", ...)``, the
+  multi-pattern EOM mode (at most one correction pass per iteration; how
+  often it corrects depends on the learning rate: run with
+  ``--learning-rate 8`` to see it correct most iterations).
 
 Time per iteration = fit time / iterations (nothing subtracted). The
 contenders are interleaved round by round (``--rounds`` rounds, after one
@@ -39,7 +43,9 @@ machine's OpenBLAS overrides unset, in that one command (see DESIGN.md)::
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_eom.py
 
 Targets (printed at the end): ``fit_overshoot`` per iteration <= 1.0x
-MLPRegressor's, in float64 and in float32 (ratio of the medians).
+MLPRegressor's, in float64 and in float32 (ratio of the medians), and the
+multi-pattern mode per iteration <= 2.0x plain backprop's (both through
+``EOMRegressor``).
 
 The raw results (every time, the machine, the BLAS kernel) are written to
 ``benchmarks/results/bench_eom.json``.
@@ -77,7 +83,8 @@ TARGET_RATIO = 1.0
 QUICK = {"rounds": 2, "iters": 10}
 
 REFERENCE = "MLPRegressor"
-CONTENDERS = (REFERENCE, "fit_overshoot", "EOMRegressor")
+CONTENDERS = (REFERENCE, "fit_overshoot", "EOMRegressor", "per_pattern")
+TARGET_PER_PATTERN = 2.0  # per_pattern per iteration / EOMRegressor (TBP) per iteration
 DTYPES = ("float64", "float32")
 
 
@@ -133,12 +140,13 @@ def make_run(name, X, Y, iters, learning_rate):
             )
             return seconds, (result.n_iter, str(params.dtype))
 
-    elif name == "EOMRegressor":
+    elif name in ("EOMRegressor", "per_pattern"):
+        overshoot = "ignore" if name == "EOMRegressor" else "per_pattern"
 
         def run():
             model = EOMRegressor(
                 hidden_layer_sizes=(HIDDEN,),
-                overshoot="ignore",
+                overshoot=overshoot,
                 learning_rate_init=learning_rate,
                 max_iter=iters,
                 tol=0.0,
@@ -215,6 +223,20 @@ def report(rows, quick):
         for r in rows
         if r["contender"] == "fit_overshoot"
     ]
+    by = {(r["dtype"], r["contender"]): r for r in rows}
+    for dtype in sorted({r["dtype"] for r in rows}):
+        ratio = (
+            by[dtype, "per_pattern"]["median_us_per_iter"]
+            / by[dtype, "EOMRegressor"]["median_us_per_iter"]
+        )
+        checks.append(
+            (
+                f"per_pattern / plain backprop (EOMRegressor), {dtype}",
+                f"{ratio:.3f}",
+                f"<= {TARGET_PER_PATTERN}",
+                ratio <= TARGET_PER_PATTERN,
+            )
+        )
     text, met = bench.pass_fail_table(checks, quick=quick)
     print(text)
     return met

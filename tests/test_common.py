@@ -2,7 +2,7 @@
 
 Estimators are discovered from ``skentropy.__all__``, so a new estimator is
 checked without touching this file; ``SETTINGS`` lists the modes each one
-is checked in (every loss, both overshoot modes, both entropy_over modes),
+is checked in (every loss, every overshoot mode, both entropy_over modes),
 and ``INIT_PARAMS`` small construction parameters that keep the checks fast,
 as scikit-learn's own ``INIT_PARAMS`` do.
 """
@@ -44,7 +44,9 @@ SETTINGS = {
     "MinEntMLPClassifier": [
         {"loss": loss} for loss in ("cross_entropy", "min_ent", "mix_ent")
     ],
-    "EOMRegressor": [{"overshoot": mode} for mode in ("eliminate", "ignore")],
+    "EOMRegressor": [
+        {"overshoot": mode} for mode in ("eliminate", "per_pattern", "ignore")
+    ],
     "EEMMLPRegressor": [{"loss": loss} for loss in ("eem", "squared_error")],
     "EEMMLPClassifier": [
         {"loss": loss} for loss in ("eem", "squared_error", "cross_entropy")

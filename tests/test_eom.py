@@ -612,3 +612,24 @@ def test_predictions_stay_within_the_documented_widened_range():
     for bias, expected in ((60.0, 9 + 9 * 0.05 / 0.9), (-60.0, -9 * 0.05 / 0.9)):
         model.intercepts_[-1][...] = bias
         np.testing.assert_allclose(model.predict(X), expected, rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_per_pattern_mode_does_not_stall_where_the_faithful_one_does():
+    """The data of the poor_score test: the mean-error OD stalls at R^2 0.09."""
+    from sklearn.preprocessing import scale
+    from sklearn.utils.estimator_checks import _regression_dataset
+
+    X, y = _regression_dataset()
+    y = scale(y)
+    common = dict(random_state=0, max_iter=300)
+    tbp = _fit(EOMRegressor(**common), X, y)
+    per_pattern = _fit(EOMRegressor(overshoot="per_pattern", **common), X, y)
+    assert per_pattern.score(X, y) > 0.98 * tbp.score(X, y)
+    # ... and it paid at most one extra pass in the iterations it corrected.
+    assert max(per_pattern.passes_curve_) <= 2.0 + 1e-9
+    assert (
+        not EOMRegressor(overshoot="per_pattern")
+        .__sklearn_tags__()
+        .regressor_tags.poor_score
+    )
