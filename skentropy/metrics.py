@@ -73,7 +73,13 @@ def _check_errors(y_true, y_pred, sample_weight):
             f"({y_true.shape[1]} != {y_pred.shape[1]})"
         )
     # float32 only when both are float32; the difference is then float32.
-    errors = y_true - y_pred
+    with np.errstate(over="ignore", invalid="ignore"):
+        errors = y_true - y_pred
+    if not (np.isfinite(errors.min()) and np.isfinite(errors.max())):
+        raise ValueError(
+            f"y_true - y_pred overflows {errors.dtype} (the targets and "
+            "predictions differ by more than the largest float); rescale them"
+        )
     if sample_weight is not None:
         sample_weight = _check_sample_weight(
             sample_weight, errors, dtype=np.float64, ensure_non_negative=True
@@ -119,6 +125,13 @@ def information_potential(
             G_s(e_i - e_j), \qquad
         G_s(u) = (2 \pi s^2)^{-d/2} \exp\!\left(-\frac{\|u\|^2}{2 s^2}\right).
 
+    The errors are scaled by a power of two into (-1, 1) first and
+    :math:`\log V` is formed in the log domain, so the result is exact over
+    the whole float range: scaling the errors and the width by :math:`c`
+    divides :math:`V` by :math:`|c|^d` (the width rules scale with the
+    errors). A :math:`V` beyond the largest float raises a ValueError; use
+    :func:`error_entropy` then.
+
     :math:`V = \int \hat p(e)^2\,de` for the Parzen density estimate
     :math:`\hat p` of the errors with width :math:`\sigma = s / \sqrt{2}`:
     the pairwise width is :math:`s = \sqrt{2}\,\sigma_{Parzen}` (the
@@ -147,10 +160,13 @@ def information_potential(
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative sample weights.
     method : {"auto", "exact", "binned"}, default="auto"
-        ``"exact"`` sums all pairs (O(N^2)); ``"binned"`` (1-D errors only)
-        bins the errors on a grid of spacing ``s / 8`` and convolves by FFT
-        (O(N + M log M), relative error about 1e-4); ``"auto"`` is exact up
-        to 2048 samples and for joint multivariate errors, binned above.
+        ``"exact"`` sums all pairs (O(N^2)); ``"binned"`` (errors of 1 to 3
+        dimensions) bins the errors linearly on a grid of spacing ``s / 8``
+        (1-D), ``s / 4`` (2-D) or ``s / 3`` (3-D) and convolves by FFT
+        (O(N + M log M) for a grid of M nodes; ``log V`` within about 1e-3 of
+        the exact sums, typically 1e-4); ``"auto"`` is exact up to 2048
+        samples and for joint errors of more than 3 dimensions, binned above
+        (1e6 two-dimensional errors take about a second).
     multioutput : {"joint", "marginal", "raw_values"}, default="joint"
         For several outputs: ``"joint"`` treats each row of errors as one
         vector (an isotropic multivariate kernel); ``"marginal"`` multiplies
@@ -181,10 +197,10 @@ def information_potential(
     errors, sample_weight = _check_errors(y_true, y_pred, sample_weight)
     log_v = _per_output(errors, kernel_width, sample_weight, method, multioutput)
     if multioutput == "marginal":
-        return float(np.exp(log_v.sum()))
+        return _info._exp_potential(float(log_v.sum()))
     if multioutput == "raw_values":
-        return np.exp(log_v)
-    return float(np.exp(log_v))
+        return np.array([_info._exp_potential(float(v)) for v in log_v])
+    return _info._exp_potential(float(log_v))
 
 
 @validate_params(_PARAMETERS, prefer_skip_nested_validation=True)
@@ -211,7 +227,9 @@ def error_entropy(
     never formed), so it is finite for any number of outputs. Lower is
     better: concentrated errors have low entropy. It can be negative (it
     is a differential entropy) and it ignores a constant offset of the
-    errors. For Gaussian errors of standard deviation :math:`\sigma_e` and
+    errors. It is exact across the float range: scaling the errors (and a
+    float width) by :math:`c` adds :math:`d \log|c|`. For Gaussian errors
+    of standard deviation :math:`\sigma_e` and
     a small width it approaches :math:`\log(2\sqrt{\pi}\,\sigma_e)`.
 
     Parameters

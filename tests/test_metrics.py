@@ -1,6 +1,7 @@
 """skentropy.metrics: information potential, error entropy and the scorer."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -207,8 +208,92 @@ def test_inconsistent_input_rejected():
         error_entropy([1.0, 2.0], [1.0, 2.0], sample_weight=[1.0, -1.0])
     with pytest.raises(ValueError, match="method"):
         error_entropy([1.0, 2.0], [1.0, 2.0], method="fft")
-    with pytest.raises(ValueError, match="1-D errors only"):
-        error_entropy(np.zeros((3, 2)), np.ones((3, 2)), method="binned")
+    with pytest.raises(ValueError, match="1 to 3 dimensions"):
+        error_entropy(np.zeros((3, 4)), np.ones((3, 4)), method="binned")
+    with pytest.raises(ValueError, match="overflows"):
+        error_entropy([1e308, 0.0], [-1e308, 0.0])
+
+
+# Scale and large joint errors -------------------------------------------------
+
+
+def _hand_entropy(e):
+    """-log V by hand: Silverman / normal-reference width, all pairs."""
+    n, d = e.shape
+    if d == 1:
+        q1, q3 = np.percentile(e[:, 0], [25, 75])
+        sigma = 0.9 * min(e.std(), (q3 - q1) / 1.34) * n ** (-0.2)
+    else:
+        sigma = math.sqrt(e.var(axis=0).mean()) * (4 / ((d + 2) * n)) ** (1 / (d + 4))
+    s2 = 2 * sigma**2
+    d2 = ((e[:, None, :] - e[None, :, :]) ** 2).sum(axis=-1)
+    v = np.exp(-d2 / (2 * s2)).sum() / n**2 / (2 * math.pi * s2) ** (d / 2)
+    return -math.log(v)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1.0, 1e150, 1e300])
+@pytest.mark.parametrize("d", [1, 2])
+def test_entropy_is_scale_free_across_the_float_range(scale, d):
+    # H(c e) = H(e) + d log c with the default width, everywhere in float64
+    # (this returned inf at 1e300 and -17.16 at 1e-300), without a warning.
+    e = np.random.default_rng(30).standard_normal((200, d))
+    expected = _hand_entropy(e) + d * math.log(scale)
+    y_true = e * scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = error_entropy(y_true, np.zeros_like(y_true))
+        raw = error_entropy(y_true, np.zeros_like(y_true), multioutput="raw_values")
+    assert h == pytest.approx(expected, abs=1e-9)
+    hand_raw = [_hand_entropy(e[:, [c]]) + math.log(scale) for c in range(d)]
+    np.testing.assert_allclose(raw, hand_raw, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1.0, 1e300])
+def test_potential_scales_as_one_over_scale(scale):
+    e = np.random.default_rng(31).standard_normal(200)
+    expected = math.exp(-_hand_entropy(e[:, None])) / scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = information_potential(e * scale, np.zeros(200))
+        v_width = information_potential(e * scale, np.zeros(200), kernel_width=scale)
+    assert v == pytest.approx(expected, rel=1e-9)
+    ref = information_potential(e, np.zeros(200), kernel_width=1.0)
+    assert v_width == pytest.approx(ref / scale, rel=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1.0, 1e30])
+def test_entropy_scale_free_float32(scale):
+    e = np.random.default_rng(32).standard_normal((200, 2))
+    y_true = (e * scale).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = error_entropy(y_true, np.zeros_like(y_true))
+    assert h == pytest.approx(_hand_entropy(e) + 2 * math.log(scale), abs=1e-4)
+
+
+def test_potential_beyond_float_range_is_a_clear_error():
+    e = np.random.default_rng(33).standard_normal((50, 2)) * 1e-300
+    assert error_entropy(e, np.zeros_like(e)) < -1300  # V ~ 1e600
+    with pytest.raises(ValueError, match="exceeds the float range"):
+        information_potential(e, np.zeros_like(e))
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_auto_bins_large_joint_errors(d):
+    # Past the crossover the default is the binned estimator (fast for 1e6
+    # rows), within 1e-3 of the exact entropy.
+    rng = np.random.default_rng(34)
+    y_true = rng.standard_t(5, size=(engine.AUTO_EXACT_MAX_JOINT_SAMPLES + 1, d))
+    y_pred = np.zeros_like(y_true)
+    assert (
+        engine.choose_method(
+            len(y_true), d, max_exact_joint=engine.AUTO_EXACT_MAX_JOINT_SAMPLES
+        )
+        == "binned"
+    )
+    h = error_entropy(y_true, y_pred)
+    assert h == error_entropy(y_true, y_pred, method="binned")
+    assert h == pytest.approx(error_entropy(y_true, y_pred, method="exact"), abs=1e-3)
 
 
 # Scorer ---------------------------------------------------------------------

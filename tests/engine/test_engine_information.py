@@ -5,12 +5,15 @@ References are a direct double loop over all pairs (exactly the formula
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 from _gradcheck import assert_gradient_close, numerical_gradient
 
+from skentropy._engine import information as info
 from skentropy._engine.information import (
+    AUTO_EXACT_MAX_JOINT_SAMPLES,
     AUTO_EXACT_MAX_SAMPLES,
     TRAINING_EXACT_MAX_SAMPLES,
     choose_method,
@@ -296,9 +299,15 @@ def test_auto_method():
     assert information_potential(big, 0.3) == information_potential(
         big, 0.3, method="binned"
     )
-    big_2d = rng.standard_normal((AUTO_EXACT_MAX_SAMPLES + 1, 2))
-    assert information_potential(big_2d, 0.3) == information_potential(
-        big_2d, 0.3, method="exact"
+    # Joint errors: binned above the crossover in 2-D and 3-D, exact beyond.
+    for d, method in ((2, "binned"), (3, "binned"), (4, "exact")):
+        big = rng.standard_normal((AUTO_EXACT_MAX_JOINT_SAMPLES + 1, d))
+        assert information_potential(big, 0.3) == information_potential(
+            big, 0.3, method=method
+        )
+    small_2d = rng.standard_normal((AUTO_EXACT_MAX_JOINT_SAMPLES, 2))
+    assert information_potential(small_2d, 0.3) == information_potential(
+        small_2d, 0.3, method="exact"
     )
 
 
@@ -433,8 +442,8 @@ def test_bad_shapes_rejected():
         information_potential(np.zeros(0), 1.0)
     with pytest.raises(ValueError, match="1-D"):
         information_potential(np.zeros((2, 2, 2)), 1.0)
-    with pytest.raises(ValueError, match="1-D errors only"):
-        information_potential(np.zeros((5, 2)), 1.0, method="binned")
+    with pytest.raises(ValueError, match="1 to 3 dimensions"):
+        information_potential(np.zeros((5, 4)), 1.0, method="binned")
     with pytest.raises(ValueError, match="objective"):
         error_entropy_and_grad(np.zeros(3), 1.0, objective="mse")
 
@@ -448,7 +457,166 @@ def test_errors_too_far_apart_rejected(method):
 def test_choose_method_crossovers():
     assert choose_method(AUTO_EXACT_MAX_SAMPLES, 1) == "exact"
     assert choose_method(AUTO_EXACT_MAX_SAMPLES + 1, 1) == "binned"
+    # Joint errors: binned only when the caller sets a joint crossover (the
+    # metrics do; the training losses keep the exact sums).
     assert choose_method(10**6, 2) == "exact"
+    joint = AUTO_EXACT_MAX_JOINT_SAMPLES
+    assert choose_method(joint, 2, max_exact_joint=joint) == "exact"
+    assert choose_method(joint + 1, 2, max_exact_joint=joint) == "binned"
+    assert choose_method(10**6, 3, max_exact_joint=joint) == "binned"
+    assert choose_method(10**6, 4, max_exact_joint=joint) == "exact"
     small, big = TRAINING_EXACT_MAX_SAMPLES, TRAINING_EXACT_MAX_SAMPLES + 1
     assert choose_method(small, 1, max_exact=small) == "exact"
     assert choose_method(big, 1, max_exact=small) == "binned"
+
+
+# Binned estimator in 2-D and 3-D --------------------------------------------
+
+
+def _errors_nd(kind, n, d, seed):
+    rng = np.random.default_rng(seed)
+    if kind == "t3":
+        return rng.standard_t(3, size=(n, d))
+    if kind == "mixture":
+        half = n // 2
+        return np.concatenate(
+            [rng.standard_normal((half, d)), 3 + 0.2 * rng.standard_normal((half, d))]
+        )
+    return rng.standard_normal((n, d))
+
+
+@pytest.mark.parametrize("d", [2, 3])
+@pytest.mark.parametrize("kind", ["normal", "t3", "mixture"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binned_nd_close_to_exact(d, kind, weighted):
+    # The stated bound: log V within 1e-3 of the exact sums (typically 1e-4),
+    # the gradient within a few percent.
+    e = _errors_nd(kind, 3000, d, seed=20 + d)
+    w = np.random.default_rng(1).uniform(0.0, 2.0, 3000) if weighted else None
+    s = silverman_width(e, w)
+    loss, grad = error_entropy_and_grad(e, s, w, method="exact")
+    loss_b, grad_b = error_entropy_and_grad(e, s, w, method="binned")
+    assert abs(loss_b - loss) < 1e-3
+    assert np.linalg.norm(grad_b - grad) / np.linalg.norm(grad) < 3e-2
+    log_v = information_potential(e, s, w, method="binned", log=True)
+    assert log_v == pytest.approx(-loss_b, rel=1e-12)
+
+
+@pytest.mark.parametrize("grid_ratio", [2.0, 6.0])
+def test_binned_nd_grid_ratio(grid_ratio):
+    e = _errors_nd("normal", 2000, 2, seed=23)
+    loss = information_potential(e, 0.4, method="exact", log=True)
+    loss_b = information_potential(e, 0.4, method="binned", grid_ratio=grid_ratio)
+    assert abs(math.log(loss_b) - loss) < 1e-3
+
+
+def test_binned_nd_heavy_tails_sum_the_tail_exactly(monkeypatch):
+    # A grid too small for the spread: the errors outside a central box have
+    # their pairs summed exactly, the rest stays on the grid.
+    monkeypatch.setattr(info, "_MAX_GRID", 2**18)
+    monkeypatch.setattr(info, "_MAX_TAIL_FRACTION", 0.5)
+    tails = []
+    tail_sums = info._tail_sums
+    monkeypatch.setattr(
+        info,
+        "_tail_sums",
+        lambda xs, w, tail, *a: tails.append(tail) or tail_sums(xs, w, tail, *a),
+    )
+    rng = np.random.default_rng(24)
+    e = rng.standard_cauchy((3000, 3))
+    w = rng.uniform(0.5, 1.5, 3000)
+    loss, grad = error_entropy_and_grad(e, 0.5, w, method="exact")
+    loss_b, grad_b = error_entropy_and_grad(e, 0.5, w, method="binned")
+    assert 0.05 < tails[0].mean() < 0.5  # the tail path ran, on many errors
+    assert abs(loss_b - loss) < 1e-3
+    assert np.linalg.norm(grad_b - grad) / np.linalg.norm(grad) < 3e-2
+    # The tail's own pulls are exact; only the common factor 1 / S is binned.
+    np.testing.assert_allclose(grad_b[tails[0]], grad[tails[0]], rtol=2e-3, atol=1e-9)
+    # Errors in the box next to the tail feel its pull too.
+    tail = e[tails[0]]
+    near = ~tails[0] & (np.abs(e[:, None, :] - tail[None]).max(axis=2) < 1.0).any(1)
+    assert near.sum() > 20
+    diff = np.linalg.norm(grad_b[near] - grad[near])
+    assert diff < 3e-2 * np.linalg.norm(grad[near])
+
+
+def test_binned_nd_grid_too_large_falls_back_in_auto():
+    # Errors far apart on a diagonal, a tiny width: no grid fits. "binned"
+    # says so; "auto" takes the exact sums instead.
+    e = np.repeat(np.arange(AUTO_EXACT_MAX_JOINT_SAMPLES + 1.0)[:, None], 3, axis=1)
+    with pytest.raises(ValueError, match="larger kernel_width"):
+        information_potential(e, 1e-3, method="binned")
+    assert information_potential(e, 1e-3) == information_potential(
+        e, 1e-3, method="exact"
+    )
+
+
+# Scale: exact over the whole float range --------------------------------------
+
+SCALES = [1e-300, 1e-160, 1.0, 1e150, 1e300]
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("d", [None, 2])
+@pytest.mark.parametrize("method", ["exact", "binned"])
+def test_scale_shifts_entropy_analytically(scale, d, method):
+    # H(c e) = H(e) + d log c when the width scales with the errors: for a
+    # width rule, and for an explicit width c s. References: the double loop
+    # at scale 1 (to the estimator's accuracy), and the same estimator at
+    # scale 1 plus the analytic shift (to rounding); no RuntimeWarning.
+    rng = np.random.default_rng(25)
+    e = rng.standard_normal((60,) if d is None else (60, d))
+    dim = 1 if d is None else d
+    s = silverman_width(e)
+    v_ref, grad_ref = double_loop(e, s)
+    loss_1, grad_1 = error_entropy_and_grad(e, s, method=method)
+    tol, grad_tol = (1e-9, 1e-7) if method == "exact" else (1e-3, 3e-2)
+    assert loss_1 == pytest.approx(-math.log(v_ref), abs=tol)
+    assert np.linalg.norm(grad_1 - grad_ref) <= grad_tol * np.linalg.norm(grad_ref)
+    shift = dim * math.log(scale)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert silverman_width(e * scale) == pytest.approx(s * scale, rel=1e-12)
+        for width in ("silverman", s * scale):
+            loss, grad = error_entropy_and_grad(e * scale, width, method=method)
+            assert loss == pytest.approx(loss_1 + shift, abs=1e-9)
+            np.testing.assert_allclose(grad * scale, grad_1, rtol=1e-7, atol=1e-12)
+            log_v = information_potential(e * scale, width, method=method, log=True)
+            assert log_v == pytest.approx(-loss_1 - shift, abs=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_weight_scale_does_not_matter(scale):
+    rng = np.random.default_rng(26)
+    e = rng.standard_normal((80, 2))
+    w = rng.uniform(0.1, 2.0, 80)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grad = error_entropy_and_grad(e, 0.5, w * scale)
+    ref_loss, ref_grad = error_entropy_and_grad(e, 0.5, w)
+    assert loss == pytest.approx(ref_loss, rel=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1.0, 1e30])
+@pytest.mark.parametrize("d", [None, 2])
+def test_scale_float32(scale, d):
+    rng = np.random.default_rng(27)
+    e = rng.standard_normal((60,) if d is None else (60, d))
+    dim = 1 if d is None else d
+    v_ref, grad_ref = double_loop(e, silverman_width(e))
+    e32 = (e * scale).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grad = error_entropy_and_grad(e32, "silverman")
+    assert grad.dtype == np.float32
+    assert loss == pytest.approx(-math.log(v_ref) + dim * math.log(scale), abs=1e-4)
+    np.testing.assert_allclose(grad * scale, grad_ref, rtol=1e-3, atol=1e-5)
+
+
+def test_potential_beyond_the_float_range_is_a_clear_error():
+    e = np.random.default_rng(28).standard_normal((50, 2)) * 1e-300
+    log_v = information_potential(e, "silverman", log=True)
+    assert log_v > 1300  # V ~ 1e600
+    with pytest.raises(ValueError, match="exceeds the float range"):
+        information_potential(e, "silverman")
