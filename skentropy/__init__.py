@@ -1,5 +1,6 @@
 """skentropy: scikit-learn estimators for information-theoretic neural networks."""
 
+from ._base import InconsistentVersionWarning
 from ._eom import EOMRegressor
 from ._lstm import EEMLSTMClassifier, EEMLSTMRegressor
 from ._mlp import EEMMLPClassifier, EEMMLPRegressor, MinEntMLPClassifier
@@ -12,6 +13,7 @@ __all__ = [
     "EEMMLPClassifier",
     "EEMMLPRegressor",
     "EOMRegressor",
+    "InconsistentVersionWarning",
     "MinEntMLPClassifier",
     "__version__",
 ]

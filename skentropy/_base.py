@@ -31,10 +31,12 @@ classifiers share.
 
 import warnings
 from abc import ABCMeta, abstractmethod
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -56,6 +58,8 @@ __all__ = [
     "BaseStochasticEstimator",
     "NetworkClassifierMixin",
     "check_hidden_layer_sizes",
+    "check_label_types",
+    "check_target_present",
     "store_init_params",
 ]
 
@@ -74,6 +78,85 @@ def store_init_params(estimator, arguments: dict) -> None:
             setattr(estimator, name, value)
 
 
+class InconsistentVersionWarning(UserWarning):
+    """Warning for a model unpickled under other package versions.
+
+    Raised by ``pickle.load`` (and ``skops.io.load``) when a skentropy
+    estimator was pickled with another version of skentropy or of
+    scikit-learn than the one running: the model may load but behave
+    differently, or not at all. Refit it under the current versions, or
+    install the versions it was saved with.
+
+    Parameters
+    ----------
+    estimator_name : str
+        The estimator's class name.
+    package : str
+        ``"skentropy"`` or ``"scikit-learn"``.
+    original_version, current_version : str
+        The version the model was pickled with, and the running one.
+    """
+
+    def __init__(self, estimator_name, package, original_version, current_version):
+        self.estimator_name = estimator_name
+        self.package = package
+        self.original_version = original_version
+        self.current_version = current_version
+        super().__init__(str(self))
+
+    def __str__(self):
+        return (
+            f"Trying to unpickle estimator {self.estimator_name} from {self.package} "
+            f"version {self.original_version} when using version "
+            f"{self.current_version}. This might lead to breaking code or invalid "
+            "results. Use at your own risk."
+        )
+
+
+def check_sample_weight(sample_weight, X):
+    """Non-negative float weights of ``X``'s dtype, not all zero, or None.
+
+    Every message names ``sample_weight``: scikit-learn's own checks, plus
+    the sign (a negative weight turns a loss into a gain to maximise).
+    """
+    if sample_weight is None:
+        return None
+    try:
+        weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+    except ValueError as error:
+        raise ValueError(f"sample_weight: {error}") from error
+    if (weight < 0).any():
+        raise ValueError(
+            f"sample_weight must be non-negative; got a minimum of {weight.min():g}."
+        )
+    if not weight.any():
+        raise ValueError("sample_weight must contain at least one positive weight.")
+    return weight
+
+
+#: Input values beyond this magnitude swamp any initial weight: the units
+#: saturate or blow up, and training cannot recover.
+UNSCALED_INPUT = 1e8
+
+
+def warn_if_unscaled(estimator, X) -> None:
+    """Warn when ``X`` holds values far beyond the scale a network can use."""
+    values = X.data if issparse(X) else X
+    if values.size == 0:
+        return
+    with np.errstate(invalid="ignore"):
+        largest = float(np.nanmax(np.abs(values)))  # NaN steps pad sequences
+    if largest > UNSCALED_INPUT:
+        warnings.warn(
+            f"{type(estimator).__name__}: X has values up to {largest:.3g}, far "
+            "beyond the scale the network's units can use (their initial "
+            "weights are of order one), so training cannot work. Scale X first, "
+            "for example with StandardScaler in a Pipeline.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def check_hidden_layer_sizes(hidden_layer_sizes) -> list[int]:
     """``hidden_layer_sizes`` as a list of positive ints, or a clear ValueError."""
     sizes = hidden_layer_sizes
@@ -87,6 +170,113 @@ def check_hidden_layer_sizes(hidden_layer_sizes) -> list[int]:
     return [int(s) for s in sizes]
 
 
+def check_target_present(y, *, input_name: str = "y") -> None:
+    """Reject a target or label array that holds a missing value.
+
+    scikit-learn's ``_check_y`` tests an object array for NaN before it
+    converts it to float, so a ``None`` passes and becomes NaN, and the
+    estimator fits (and predicts) NaN; pandas' ``pd.NA`` raises a bare
+    ``TypeError`` inside the same test. This check runs on the raw ``y``,
+    before ``validate_data``, and names what is missing and where.
+
+    Parameters
+    ----------
+    y : array-like, sparse matrix or None
+        The targets, labels or ``classes`` as the user passed them. None,
+        sparse matrices, ragged lists and arrays of a NumPy numeric dtype
+        (whose NaN scikit-learn's own check reports) are left to
+        scikit-learn's checks.
+    input_name : str, default="y"
+        The argument's name, for the message.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` holds None, NaN, ``pd.NA`` or ``NaT``.
+    """
+    dtype = getattr(y, "dtype", None)
+    if y is None or issparse(y) or (isinstance(dtype, np.dtype) and dtype.kind != "O"):
+        return  # NumPy numbers: scikit-learn's "Input y contains NaN." is right
+    try:
+        missing = np.asarray(pd.isna(list(y) if isinstance(y, tuple) else y))
+    except (TypeError, ValueError):  # ragged or exotic: validate_data says why
+        return
+    if missing.ndim == 0 or missing.dtype != bool or not missing.any():
+        return
+    first = np.argwhere(missing)[0]
+    where = int(first[0]) if missing.ndim == 1 else tuple(int(i) for i in first)
+    count = int(missing.sum())
+    need = (
+        "classes must list class labels only"
+        if input_name == "classes"
+        else "every sample needs a target; drop those samples or impute their targets"
+    )
+    raise ValueError(
+        f"{input_name} contains {count} missing value{'s' if count > 1 else ''} "
+        f"(None, NaN or pd.NA), the first at index {where}: {need}."
+    )
+
+
+def _label_kind(label) -> str:
+    if isinstance(label, str):
+        return "string"
+    return "number" if isinstance(label, Number) else type(label).__name__
+
+
+def check_label_types(y, *, input_name: str = "y"):
+    """Class labels of one kind: no mix of strings and numbers.
+
+    Run on the raw labels, before ``validate_data``: an object array (or a
+    list) that mixes strings and numbers is rejected with scikit-learn's
+    wording ("Mix of label input types"), where scikit-learn's classifiers
+    give "Unknown label type" or a raw ``'<' not supported`` error, and a
+    list would otherwise be turned into strings silently. Numbers held in
+    an object array (a pandas object column) are returned as a numeric
+    array, where scikit-learn reads them as an "unknown" label type.
+
+    Parameters
+    ----------
+    y : array-like, sparse matrix or None
+        Class labels (or ``classes``), as the user passed them; missing
+        labels are :func:`check_target_present`'s business.
+    input_name : str, default="y"
+        The argument's name, for the message.
+
+    Returns
+    -------
+    y : array-like, sparse matrix or None
+        ``y`` itself, or its numbers as a numeric ndarray when it is an
+        object array of numbers.
+
+    Raises
+    ------
+    ValueError
+        If the labels mix strings with numbers or other objects.
+    """
+    object_dtype = getattr(getattr(y, "dtype", None), "kind", None) == "O"
+    if not (object_dtype or isinstance(y, list | tuple)) or issparse(y):
+        return y
+    try:
+        labels = np.asarray(y, dtype=object)
+    except ValueError:  # ragged: validate_data says why
+        return y
+    kinds = {_label_kind(label) for label in labels.flat}
+    if "string" in kinds and len(kinds) > 1:
+        others = " and ".join(sorted(kinds - {"string"}))
+        examples = {}
+        for label in labels.flat:
+            examples.setdefault(_label_kind(label), label)
+        shown = ", ".join(repr(label) for label in examples.values())
+        raise ValueError(
+            f"Mix of label input types (string and {others}) in {input_name}, "
+            f"for example {shown}. Use labels of one type, such as "
+            f"{input_name}.astype(str)."
+        )
+    if object_dtype and kinds == {"number"}:
+        return np.asarray(labels.tolist())
+    return y
+
+
 class BaseNetworkEstimator(BaseEstimator, metaclass=ABCMeta):
     """What every estimator over an engine network shares.
 
@@ -94,6 +284,42 @@ class BaseNetworkEstimator(BaseEstimator, metaclass=ABCMeta):
     of the network they fit, so that a later ``warm_start`` fit or
     ``partial_fit`` call can check it continues the same network.
     """
+
+    # -- persistence ------------------------------------------------------
+    def __getstate__(self):
+        """Pickled state, stamped with the skentropy and scikit-learn versions."""
+        import sklearn
+
+        import skentropy
+
+        state = super().__getstate__()
+        return dict(
+            state,
+            _skentropy_version=skentropy.__version__,
+            _sklearn_version=sklearn.__version__,
+        )
+
+    def __setstate__(self, state):
+        """Restore a pickle; warn when it was made with other versions."""
+        import sklearn
+
+        import skentropy
+
+        state = dict(state)
+        for package, current in (
+            ("skentropy", skentropy.__version__),
+            ("scikit-learn", sklearn.__version__),
+        ):
+            key = "_skentropy_version" if package == "skentropy" else "_sklearn_version"
+            original = state.pop(key, "unknown")
+            if original != current:
+                warnings.warn(
+                    InconsistentVersionWarning(
+                        type(self).__name__, package, original, current
+                    ),
+                    stacklevel=2,
+                )
+        self.__dict__.update(state)
 
     def _is_first_pass(self, incremental: bool) -> bool:
         """True when this fit starts from fresh weights."""
@@ -112,20 +338,57 @@ class BaseNetworkEstimator(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _warn_divergence(
-        self, step: int, *, unit: str = "epoch", learning_rate: bool = True
+        self,
+        step: int,
+        *,
+        unit: str = "epoch",
+        learning_rate: bool = True,
+        divergence: str = "non-finite",
     ) -> None:
-        """ConvergenceWarning for a loss that stopped being finite in ``step``."""
-        if learning_rate:
-            advice = (
-                f"Lower learning_rate_init (it is {self.learning_rate_init!r}) or "
-                "scale the input features."
+        """ConvergenceWarning for training that diverged in ``step``.
+
+        ``divergence`` is the engine's diagnosis (``StochasticResult``):
+        ``"non-finite"``, ``"exploded"`` or ``"initial"`` (non-finite at the
+        starting weights, so the step size is not the cause); the advice
+        names the parameter most likely at fault.
+        """
+        width = getattr(self, "kernel_width", None)
+        entropy = width is not None and getattr(self, "loss", "eem") == "eem"
+        extreme_width = (
+            entropy and isinstance(width, Real) and not 1e-100 <= width <= 1e100
+        )
+        scale = "scale the input features (and the targets of a regressor)"
+        if divergence == "initial" or extreme_width:
+            what = (
+                "the loss is not finite even at the starting weights"
+                if divergence == "initial"
+                else "the loss became non-finite (NaN or inf)"
             )
-        else:  # L-BFGS chooses its own steps
-            advice = "Scale the input features or raise alpha."
+            if entropy:
+                advice = (
+                    f"Check kernel_width (it is {width!r}): far too small or "
+                    f"too large for the errors makes the entropy overflow; or "
+                    f"{scale}."
+                )
+            else:
+                advice = f"The data are on an extreme scale: {scale}."
+        else:
+            what = (
+                "the loss or the weights exploded (finite, but beyond any useful range)"
+                if divergence == "exploded"
+                else "the loss became non-finite (NaN or inf)"
+            )
+            if learning_rate:
+                advice = (
+                    f"Lower learning_rate_init (it is {self.learning_rate_init!r}) "
+                    f"or {scale}."
+                )
+            else:  # L-BFGS chooses its own steps
+                advice = "Scale the input features or raise alpha."
         warnings.warn(
-            f"{type(self).__name__}: training diverged in {unit} {step}: the "
-            "loss became non-finite (NaN or inf), so training stopped and the last "
-            f"weights with a finite loss were kept. {advice}",
+            f"{type(self).__name__}: training diverged in {unit} {step}: {what}, "
+            "so training stopped and the last weights with a finite loss were "
+            f"kept. {advice}",
             ConvergenceWarning,
             stacklevel=4,
         )
@@ -218,9 +481,7 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
     # -- fit ------------------------------------------------------------------
     def _check_sample_weight(self, sample_weight, X):
         """Validated float weights of ``X``'s dtype, or None."""
-        if sample_weight is None:
-            return None
-        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        return check_sample_weight(sample_weight, X)
 
     def _fit(self, X, y, sample_weight, incremental):
         if self.early_stopping and incremental:
@@ -229,6 +490,7 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
         X, Y, sample_weight = self._validate_fit_data(
             X, y, sample_weight, incremental=incremental, reset=first_pass
         )
+        warn_if_unscaled(self, X)
         network = self._build_network(X, Y)
         rng = check_random_state(self.random_state)
         early_stopping = self.early_stopping and self.solver != "lbfgs"
@@ -300,8 +562,11 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
         incremental,
     ):
         optimizer = self._make_optimizer(network.n_params, X.dtype)
-        if incremental and self._optimizer_state is not None:
-            optimizer.load_state(self._optimizer_state)
+        state = self._optimizer_state
+        # A solver changed by set_params between partial_fit calls starts
+        # with a fresh state, as in scikit-learn.
+        if incremental and state is not None and state[0] == self.solver:
+            optimizer.load_state(state[1])
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         objective = self._objective(network, X, Y, sample_weight, batch_size)
@@ -327,11 +592,13 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
             self.loss_ = result.loss
         elif not hasattr(self, "loss_"):
             self.loss_ = np.nan
-        if result.diverged_epoch is not None:
-            self._warn_divergence(result.diverged_epoch)
+        if result.interrupted:
+            warnings.warn("Training interrupted by user.", stacklevel=4)
+        elif result.diverged_epoch is not None:
+            self._warn_divergence(result.diverged_epoch, divergence=result.divergence)
         elif result.reached_max_iter:
             self._warn_max_iter()
-        self._optimizer_state = optimizer.state()
+        self._optimizer_state = (self.solver, optimizer.state())
 
     def _max_grad_norm(self):
         """Gradient-norm clipping of the stochastic solvers (hook; None: off)."""

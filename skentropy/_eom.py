@@ -9,13 +9,18 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     column_or_1d,
     validate_data,
 )
 
-from ._base import BaseNetworkEstimator, check_hidden_layer_sizes, store_init_params
+from ._base import (
+    BaseNetworkEstimator,
+    check_hidden_layer_sizes,
+    check_sample_weight,
+    check_target_present,
+    store_init_params,
+)
 from ._engine import FeedForwardNetwork, fit_overshoot, forward_logits, output_values
 
 __all__ = ["EOMRegressor"]
@@ -278,6 +283,7 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         low, high = self._check_target_range()
         first_pass = self._is_first_pass(incremental=False)
+        check_target_present(y)
         X, y = validate_data(
             self,
             X,
@@ -290,17 +296,7 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = y.reshape(len(y), -1).astype(X.dtype, copy=False)
-        if sample_weight is not None:
-            try:
-                sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-            except ValueError as error:
-                raise ValueError(f"sample_weight: {error}") from error
-        if sample_weight is not None and (
-            (sample_weight < 0).any() or not sample_weight.any()
-        ):
-            raise ValueError(
-                "sample_weight must be non-negative with at least one positive weight."
-            )
+        sample_weight = check_sample_weight(sample_weight, X)
         kept = Y if sample_weight is None else Y[sample_weight > 0]
         network = FeedForwardNetwork(
             [X.shape[1], *hidden, Y.shape[1]], self.activation, "logistic"
@@ -342,7 +338,9 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
             verbose=bool(self.verbose),
             sample_weight=sample_weight,
         )
-        if result.diverged_iter is not None:
+        if result.interrupted:
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+        elif result.diverged_iter is not None:
             self._warn_divergence(result.diverged_iter, unit="iteration")
         elif not result.reached_tol and result.n_iter == self.max_iter:
             self._warn_max_iter(f"{type(self).__name__} (tol={self.tol:g})")

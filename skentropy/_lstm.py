@@ -29,7 +29,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import BaseStochasticEstimator, NetworkClassifierMixin, store_init_params
+from ._base import (
+    BaseStochasticEstimator,
+    NetworkClassifierMixin,
+    check_label_types,
+    check_target_present,
+    store_init_params,
+)
 from ._docstrings import fill_doc
 from ._engine import (
     LOSSES,
@@ -41,6 +47,7 @@ from ._engine import (
 from ._sequence_input import (
     LAYOUTS,
     check_padding,
+    check_sequence_array,
     is_sequence_list,
     pad_list,
     table_to_sequences,
@@ -204,6 +211,8 @@ class _LSTMEstimator(BaseStochasticEstimator):
         time; 2-D tables keep scikit-learn's contract (the fitted number of
         columns, no NaN).
         """
+        if isinstance(X, list | tuple) and not len(X):
+            raise ValueError("X is an empty list: it holds no sequences.")
         listed = is_sequence_list(X)
         if listed:  # padded, in our layout
             X, _ = pad_list(X, self.layout)
@@ -232,12 +241,8 @@ class _LSTMEstimator(BaseStochasticEstimator):
             channels = self.n_channels if reset else self.n_channels_
             X = table_to_sequences(X, channels, self.layout)
         else:
-            X = check_array(
-                X,
-                allow_nd=True,
-                dtype=(np.float64, np.float32),
-                ensure_all_finite="allow-nan",
-                input_name="X",
+            X = check_sequence_array(
+                X, "ntc" if listed else self.layout, estimator=self
             )
             if self.layout == "nct" and not listed:
                 X = X.transpose(0, 2, 1)
@@ -259,11 +264,13 @@ class _LSTMEstimator(BaseStochasticEstimator):
 
     # -- what the base needs ------------------------------------------------
     def _check_y_given(self, y):
+        """Reject a missing ``y``, or one with missing values (None, NaN)."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, "
                 "but the target y is None."
             )
+        check_target_present(y)
 
     def _network(self, n_outputs=None):
         """The network of these parameters (by default, of the fitted outputs)."""
@@ -317,6 +324,8 @@ class _LSTMEstimator(BaseStochasticEstimator):
             )
         if (weight < 0).any():
             raise ValueError("sample_weight must be non-negative.")
+        if not weight.any():
+            raise ValueError("sample_weight must contain at least one positive weight.")
         return weight
 
     def _loss(self):
@@ -349,8 +358,10 @@ class _LSTMEstimator(BaseStochasticEstimator):
         steps = self._steps_read(X)
         k = network.n_outputs
         with np.errstate(over="ignore", invalid="ignore"):
+            # logits: a forward pass in chunks of sequences (bounded memory);
+            # the errors overwrite the outputs (every step's: output-sized).
             out = output_values(network.logits(params, X), network.output)
-            errors = Y - out.reshape(Y.shape)
+            errors = np.subtract(Y, out.reshape(Y.shape), out=out.reshape(Y.shape))
         weights = _step_weights(sample_weight, steps)
         if self._parzen_sample() == "outputs":
             weights = None if weights is None else np.repeat(weights, k)
@@ -629,6 +640,9 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
         self : EEMLSTMClassifier
             The updated estimator.
         """
+        if classes is not None:
+            check_target_present(classes, input_name="classes")
+            classes = check_label_types(classes, input_name="classes")
         if self.readout != "every_step" and _check_partial_fit_first_call(
             self, classes
         ):
@@ -777,8 +791,9 @@ class EEMLSTMClassifier(NetworkClassifierMixin, ClassifierMixin, _LSTMEstimator)
             Y = self._indicator_targets(y, sequences, reset=reset)
             return sequences, Y, self._check_sample_weight(sample_weight, sequences)
         self._check_y_given(y)
+        y = check_label_types(y)
         sequences = self._sequences(X, reset=reset)
-        y = column_or_1d(y, warn=True)
+        y = _check_y(y, estimator=self)  # 1-D and finite, as validate_data checks
         check_consistent_length(sequences, y)
         check_classification_targets(y)
         self._update_classes(y, incremental=incremental)

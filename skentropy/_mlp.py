@@ -29,6 +29,8 @@ from ._base import (
     BaseStochasticEstimator,
     NetworkClassifierMixin,
     check_hidden_layer_sizes,
+    check_label_types,
+    check_target_present,
     store_init_params,
 )
 from ._docstrings import fill_doc
@@ -198,6 +200,11 @@ class FeedForwardClassifierMixin(FeedForwardMixin, NetworkClassifierMixin):
         self : object
             The updated estimator.
         """
+        check_target_present(y)
+        y = check_label_types(y)
+        if classes is not None:
+            check_target_present(classes, input_name="classes")
+            classes = check_label_types(classes, input_name="classes")
         if _check_partial_fit_first_call(self, classes):
             if type_of_target(y).startswith("multilabel"):
                 self._set_classes(y)
@@ -276,6 +283,8 @@ class FeedForwardClassifierMixin(FeedForwardMixin, NetworkClassifierMixin):
 
     # -- internals ------------------------------------------------------
     def _validate_fit_data(self, X, y, sample_weight, *, incremental, reset):
+        check_target_present(y)
+        y = check_label_types(y)
         X, y = self._validate_feed_forward_data(X, y, reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -747,6 +756,7 @@ class EEMMLPRegressor(
 
     # -- internals ------------------------------------------------------
     def _validate_fit_data(self, X, y, sample_weight, *, incremental, reset):
+        check_target_present(y)
         X, y = self._validate_feed_forward_data(X, y, reset=reset, y_numeric=True)
         Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(X.dtype, copy=False)
         self._check_entropy_estimator(Y)

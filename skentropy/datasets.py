@@ -7,9 +7,12 @@ fixed-shape 3-D arrays ``(n_samples, n_timesteps, 7)`` for the sequence
 estimators, and ``is_reber`` / ``is_embedded_reber`` validate strings.
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 __all__ = [
     "RADIATIVE_TRANSFER_FREQUENCIES_GHZ",
@@ -82,6 +85,15 @@ def _absorption(temperature, density):
     return water + oxygen
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "noise": [Interval(Real, 0, np.inf, closed="left")],
+        "as_frame": ["boolean"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_radiative_transfer(
     n_samples=1000, *, noise=0.0, as_frame=False, random_state=None
 ):
@@ -115,10 +127,10 @@ def make_radiative_transfer(
     Parameters
     ----------
     n_samples : int, default=1000
-        Number of profiles.
+        Number of profiles, at least 1.
     noise : float, default=0.0
         Standard deviation (K) of Gaussian noise added to the brightness
-        temperatures.
+        temperatures: finite and >= 0.
     as_frame : bool, default=False
         Return ``X`` as a DataFrame (columns ``T_0km`` ... ``T_10km``,
         ``rho_0km`` ... ``rho_10km``) and ``y`` as a DataFrame (columns
@@ -133,6 +145,12 @@ def make_radiative_transfer(
     y : ndarray or DataFrame of shape (n_samples, 58)
         Brightness temperatures (K), in frequency order.
 
+    Raises
+    ------
+    ValueError
+        For a parameter of the wrong type or out of range (the message
+        names it), or a ``noise`` so large that the targets overflow.
+
     Examples
     --------
     >>> from skentropy.datasets import make_radiative_transfer
@@ -142,12 +160,8 @@ def make_radiative_transfer(
     >>> bool((y > 0).all() and (y < 320).all())
     True
     """
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0, got {noise!r}.")
     rng = check_random_state(random_state)
-    temperature, density = _profiles(int(n_samples), rng)
+    temperature, density = _profiles(n_samples, rng)
 
     thickness = np.diff(RADIATIVE_TRANSFER_LEVELS_KM, append=11.0)  # km per layer
     tau = _absorption(temperature, density) * thickness  # (n, 58, 11)
@@ -156,6 +170,11 @@ def make_radiative_transfer(
     brightness = emission.sum(axis=2) + _COSMIC_K * np.exp(-tau.sum(axis=2))
     if noise:
         brightness = brightness + rng.normal(0.0, noise, brightness.shape)
+        if not np.isfinite(brightness).all():
+            raise ValueError(
+                f"noise={noise!r} is too large: the noisy brightness "
+                "temperatures overflow float64."
+            )
 
     X = np.hstack([temperature, density])
     if not as_frame:
@@ -363,21 +382,26 @@ def _strings(codes):
     return data.view(f"S{data.shape[1]}").ravel().astype(str).tolist()
 
 
+def _reber_constraints(shortest):
+    """``validate_params`` constraints of a Reber generator.
+
+    ``shortest`` is the length of the grammar's shortest string, the least
+    ``max_length`` that can hold one.
+    """
+    return {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "task": [StrOptions(set(_TASKS))],
+        "return_strings": ["boolean"],
+        "random_state": ["random_state"],
+        "max_length": [Interval(Integral, shortest, None, closed="left"), None],
+        "padded": ["boolean"],
+    }
+
+
 def _make_reber(
     n_samples, task, return_strings, random_state, max_length, embedded, padded
 ):
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-    if task not in _TASKS:
-        raise ValueError(f"task must be one of {_TASKS}, got {task!r}.")
-    shortest = _EMBEDDED_MIN_LENGTH if embedded else _REBER_MIN_LENGTH
-    if max_length is not None and (
-        int(max_length) != max_length or max_length < shortest
-    ):
-        raise ValueError(
-            f"max_length must be None or an integer >= {shortest} (the shortest "
-            f"string), got {max_length!r}."
-        )
+    """The Reber generators' body, on validated parameters."""
     n = int(n_samples)
     rng = check_random_state(random_state)
     inner_max = None if max_length is None else int(max_length) - (4 if embedded else 0)
@@ -415,7 +439,7 @@ def _make_reber(
 _REBER_PARAMETERS = """Parameters
     ----------
     n_samples : int, default=100
-        Number of strings.
+        Number of strings, at least 1.
     task : {"classification", "next_symbol"}, default="classification"
         The target to return with the one-hot strings (see Returns).
     return_strings : bool, default=False
@@ -423,8 +447,9 @@ _REBER_PARAMETERS = """Parameters
     random_state : int, RandomState instance or None, default=None
         Seed of the random walks, the corruptions and the label shuffle.
     max_length : int or None, default=None
-        Number of time steps ``T`` of ``X``. None: the longest string drawn,
-        so ``T`` varies between draws. An integer fixes ``T`` (draw the
+        Number of time steps ``T`` of ``X``, at least the length of the
+        grammar's shortest string (5; embedded: 9). None: the longest
+        string drawn, so ``T`` varies between draws. An integer fixes ``T`` (draw the
         training and test sets with the same value): longer strings are
         redrawn, so the strings follow the grammar's distribution
         conditioned on their length being at most ``max_length``.
@@ -452,9 +477,18 @@ _REBER_PARAMETERS = """Parameters
     strings : list of str
         Only with ``return_strings=True``: the strings (corrupted ones for
         label 0), without padding.
+
+    Raises
+    ------
+    ValueError
+        For a parameter of the wrong type or out of range; the message
+        names it.
 """
 
 
+@validate_params(
+    _reber_constraints(_REBER_MIN_LENGTH), prefer_skip_nested_validation=True
+)
 def make_reber(
     n_samples=100,
     *,
@@ -506,6 +540,9 @@ def make_reber(
     )
 
 
+@validate_params(
+    _reber_constraints(_EMBEDDED_MIN_LENGTH), prefer_skip_nested_validation=True
+)
 def make_embedded_reber(
     n_samples=100,
     *,

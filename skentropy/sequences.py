@@ -18,13 +18,13 @@ directly, or a 3-D array padded with NaN steps; :func:`pad_sequences` builds
 that array (and the lengths) from a list, in either layout.
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -37,6 +37,15 @@ from ._sequence_input import LAYOUTS, pad_list
 __all__ = ["LagFeatures", "make_lagged_frame", "pad_sequences", "to_2d", "to_3d"]
 
 
+@validate_params(
+    {
+        "sequences": [list, tuple],
+        "layout": [StrOptions(set(LAYOUTS))],
+        "padding": [StrOptions({"post", "pre"})],
+        "value": [Real],
+    },
+    prefer_skip_nested_validation=True,
+)
 def pad_sequences(sequences, *, layout="ntc", padding="post", value=np.nan):
     """Pad sequences of different lengths into one 3-D array.
 
@@ -70,7 +79,8 @@ def pad_sequences(sequences, *, layout="ntc", padding="post", value=np.nan):
     ------
     ValueError
         For an empty list or sequence, NaN or infinity inside a sequence,
-        different channel counts, or a bad ``layout`` or ``padding``.
+        different channel counts, or a bad ``sequences``, ``layout``,
+        ``padding`` or ``value`` (the message names it).
 
     Examples
     --------
@@ -82,13 +92,11 @@ def pad_sequences(sequences, *, layout="ntc", padding="post", value=np.nan):
     >>> X[1].tolist()
     [[0.0, 0.0], [nan, nan], [nan, nan]]
     """
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}.")
-    if padding not in ("post", "pre"):
-        raise ValueError(f"padding must be 'post' or 'pre', got {padding!r}.")
-    if not isinstance(sequences, list | tuple) or not sequences:
+    if not sequences:
         raise ValueError("sequences must be a non-empty list of arrays.")
-    X, lengths = pad_list(sequences, layout, value=value, where=padding)
+    X, lengths = pad_list(
+        sequences, layout, value=value, where=padding, input_name="sequences"
+    )
     if layout == "nct":
         X = np.ascontiguousarray(X.transpose(0, 2, 1))
     return X, lengths

@@ -276,3 +276,20 @@ def test_make_embedded_reber_unpadded_lists():
         assert s.shape == ty.shape == (len(s), 7)
         np.testing.assert_array_equal(x[len(x) - len(s) :], s)
         np.testing.assert_array_equal(t[len(t) - len(s) :], ty)
+
+
+def test_padding_check_reports_the_right_sequence_across_chunks(monkeypatch):
+    import skentropy._sequence_input as sequence_input
+
+    # Chunks of 2 sequences (2 * 3 steps * 1 channel elements): the bad
+    # sequences sit in the third chunk, and the messages name them by their
+    # index in the whole array.
+    monkeypatch.setattr(sequence_input, "_PADDING_CHUNK_ELEMENTS", 6)
+    X = np.zeros((6, 3, 1))
+    sequence_input.check_padding(X)  # clean: no error
+    X[4, 1] = np.nan  # a hole between real steps
+    with pytest.raises(ValueError, match="sequence 4 has NaN steps"):
+        sequence_input.check_padding(X)
+    X[4, 1], X[5] = 0.0, np.nan  # an all-padding sequence
+    with pytest.raises(ValueError, match=r"X\[5\] is an empty sequence"):
+        sequence_input.check_padding(X)

@@ -319,12 +319,12 @@ def test_max_length_fixes_the_number_of_steps(kind):
 def test_parameter_errors(kind, shortest):
     make = GENERATORS[kind]
     make(3, max_length=shortest, random_state=0)  # the shortest is allowed
-    with pytest.raises(ValueError, match="max_length must be"):
+    with pytest.raises(ValueError, match=r"'max_length' parameter .* must be"):
         make(3, max_length=shortest - 1)
-    with pytest.raises(ValueError, match="max_length must be"):
+    with pytest.raises(ValueError, match=r"'max_length' parameter .* must be"):
         make(3, max_length=10.5)
-    with pytest.raises(ValueError, match="task must be one of"):
+    with pytest.raises(ValueError, match=r"'task' parameter .* must be a str among"):
         make(3, task="regression")
     for bad in (0, -1, 2.5):
-        with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        with pytest.raises(ValueError, match=r"'n_samples' parameter .* an int"):
             make(bad)

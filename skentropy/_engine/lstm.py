@@ -48,6 +48,12 @@ the step's gates. A sequence padded anywhere (front, back, or both) thus
 gives the hidden states and gradients of the unpadded one, up to the
 summation order of the weight gradient; the last step's state is the state
 after the last real step. Steps without any padding cost nothing extra.
+
+Inference: :meth:`LSTM.forward` keeps every step's gates and states for
+the backward pass, O(n T hidden) memory; :meth:`LSTM.forward_states` runs
+the same operations keeping only the current state (and, if asked, every
+``h_t``), which :class:`~.sequence_network.SequenceNetwork` calls over
+chunks of sequences for predictions.
 """
 
 import itertools
@@ -337,6 +343,140 @@ class LSTM:
                     copyto(c, c_prev, where=pad)
                     copyto(h_out, h_prev, where=pad)
         return cache
+
+    def exp_activation(self, n: int, models: tuple = ()) -> bool:
+        """Whether a pass over ``n`` sequences uses the exp activation.
+
+        The choice :meth:`forward` makes from the gate elements per step;
+        a pass split into chunks passes the whole batch's choice to
+        :meth:`forward_states` to compute the same numbers.
+        """
+        return self.width * n * int(np.prod(models)) >= _EXP_ACTIVATION_ELEMENTS
+
+    def forward_states(
+        self,
+        params: np.ndarray,
+        x: np.ndarray,
+        mask: np.ndarray | None = None,
+        *,
+        out: np.ndarray | None = None,
+        exp_activation: bool | None = None,
+    ) -> np.ndarray:
+        """Forward-only pass keeping only the current state (inference).
+
+        Computes the hidden states of :meth:`forward`, bit for bit, without
+        its per-step buffers for backward: memory is O(n * hidden) (plus
+        ``out``), not O(n * T * hidden).
+
+        Parameters
+        ----------
+        params : ndarray of shape (P,) or (R, P)
+            Flat parameters, or R stacked networks.
+        x : ndarray of shape (n, T, n_inputs)
+            The sequences.
+        mask : ndarray of shape (n, T), default=None
+            The real steps, as for :meth:`forward`.
+        out : ndarray of shape (n, (R,) T, hidden), default=None
+            Receives every ``h_t`` (any strides); without it only ``h_T``
+            is returned.
+        exp_activation : bool, default=None
+            The activation's formula (see :meth:`exp_activation`); by
+            default the one :meth:`forward` picks for ``n`` sequences.
+
+        Returns
+        -------
+        h : ndarray
+            ``out``, or ``h_T`` of shape (n, (R,) hidden): a view of a
+            fresh buffer in the layout of ``forward(...).outputs[..., -1, :]``.
+        """
+        n, steps, n_inputs = x.shape
+        models = params.shape[:-1]
+        dtype = params.dtype
+        h, width = self.hidden, self.width
+        if exp_activation is None:
+            exp_activation = self.exp_activation(n, models)
+        padding = self._padding(mask, steps)
+        # Two sets, by parity of t: step t reads [x_t; h_{t-1}; 1] and
+        # [gates_t; c_{t-1}] from its own and writes h_t, c_t into the other.
+        state = np.zeros((2, *models, n_inputs + h + 1, n), dtype=dtype)
+        state[..., -1, :] = 1
+        step = np.zeros((2, *models, width + h, n), dtype=dtype)
+        tanh_c = np.empty((*models, h, n), dtype=dtype)
+        work = np.empty((*models, 2 * h, n), dtype=dtype)
+        first = work[..., :h, :]
+        hidden_rows = slice(n_inputs, n_inputs + h)
+        views = []
+        for now, later in ((0, 1), (1, 0)):
+            z = step[now, ..., :width, :]
+            if self.forget_gate:  # [i; f] [g; c_{t-1}], as in _forward_views
+                left = step[now, ..., h : 3 * h, :]
+                right = step[now, ..., width - h :, :]
+                term = work[..., h:, :]
+            else:
+                left, right = z[..., self.i_cols, :], z[..., self.g_cols, :]
+                term = step[now, ..., width:, :]
+            views.append(
+                (
+                    state[now],
+                    state[now, ..., :n_inputs, :],
+                    z,
+                    z[..., self.sigmoid_cols, :],
+                    z[..., self.g_cols, :],
+                    z[..., self.o_cols, :],
+                    left,
+                    right,
+                    term,
+                    step[now, ..., width:, :],  # c_{t-1}
+                    step[later, ..., width:, :],  # c_t
+                    state[later, ..., hidden_rows, :],  # h_t
+                    state[now, ..., hidden_rows, :],  # h_{t-1}
+                )
+            )
+        inputs = x.transpose(1, 2, 0)  # (T, n_inputs, n)
+        if models:
+            inputs = inputs[:, None]
+        if out is not None:  # (T, (R,) hidden, n) views of out
+            outputs = out.transpose(-2, *range(1, len(models) + 1), -1, 0)
+        scale = self._column_scale(exp_activation, dtype)
+        weights = np.multiply(self.block(params), scale).swapaxes(-1, -2)
+        product = np.matmul if models else np.dot
+        one = np.ones((), dtype)
+        half = np.full((), 0.5, dtype)
+        add, multiply, tanh, exp = np.add, np.multiply, np.tanh, np.exp
+        reciprocal, copyto = np.reciprocal, np.copyto
+        live = work if self.forget_gate else first
+        with np.errstate(over="ignore", under="ignore"):  # exp limits are right
+            for t in range(steps):
+                s, s_in, z, sig, g, o, left, right, term, c_prev, c, h_out, h_prev = (
+                    views[t % 2]
+                )
+                pad = None if padding is None else padding[t]
+                copyto(s_in, inputs[t])
+                if pad is not None:  # padded inputs (NaN, say) must not reach the sums
+                    copyto(s_in, 0, where=pad)
+                product(weights, s, z)
+                if exp_activation:
+                    exp(sig, sig)
+                    add(sig, one, sig)
+                    reciprocal(sig, sig)
+                    tanh(g, g)
+                else:
+                    tanh(z, z)
+                    multiply(sig, half, sig)
+                    add(sig, half, sig)
+                multiply(left, right, live)
+                add(first, term, c)
+                tanh(c, tanh_c)
+                multiply(o, tanh_c, h_out)
+                if pad is not None:
+                    copyto(c, c_prev, where=pad)
+                    copyto(h_out, h_prev, where=pad)
+                if out is not None:
+                    copyto(outputs[t], h_out)
+        if out is not None:
+            return out
+        h_last = state[steps % 2, ..., hidden_rows, :]  # ((R,) hidden, n)
+        return h_last.transpose(-1, *range(len(models)), -2)
 
     # -- backward ---------------------------------------------------------
     def _backward_buffers(self, cache):

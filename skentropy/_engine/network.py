@@ -474,7 +474,8 @@ def batch_objective(
     Serves any :class:`Network`: ``x`` may be a 2-D array (or a sparse
     matrix) of feature rows or a 3-D array of sequences; rows are gathered
     along the first axis into preallocated buffers, and nothing in ``x``,
-    ``y`` or ``sample_weight`` is written.
+    ``y`` or ``sample_weight`` is written. A batch whose weights are all
+    zero returns None (the training loop skips it: no step, no loss).
     """
     buffers = network.buffers(batch_size, x.dtype)
     x_buf = _row_buffer(x, batch_size)
@@ -482,13 +483,16 @@ def batch_objective(
     w_buf = _row_buffer(sample_weight, batch_size)
 
     def objective(params, rows, grad):
+        weight = _take_rows(sample_weight, rows, w_buf)
+        if weight is not None and not weight.any():
+            return None  # a batch of zero weights: nothing to learn from
         return network.loss_grad(
             params,
             _take_rows(x, rows, x_buf),
             _take_rows(y, rows, y_buf),
             grad,
             loss,
-            sample_weight=_take_rows(sample_weight, rows, w_buf),
+            sample_weight=weight,
             alpha=alpha,
             loss_params=loss_params,
             buffers=buffers,

@@ -215,6 +215,7 @@ class EOMResult:
     outputs_curve: list | None = None
     diverged_iter: int | None = None
     reached_tol: bool = False
+    interrupted: bool = False
 
 
 class _Evaluator:
@@ -429,105 +430,116 @@ def fit_overshoot(
                 anchor_weight,
             )
 
-        for iteration in range(1, max_iter + 1):
-            passes_before = evaluate.passes
-            params -= learning_rate * g_a
-            e_b, out = evaluate.evaluate(params)
-            overshoot_fraction = float(np.mean(across(out)))
-            crossing_fraction = float(
-                np.mean(
-                    np.average(
-                        np.sign(out - y) == -np.sign(err_a),
-                        axis=0,
-                        weights=sample_weight,
+        # Ctrl-C keeps the last accepted iterate, as scikit-learn's MLP keeps
+        # the model trained so far.
+        try:
+            for iteration in range(1, max_iter + 1):
+                passes_before = evaluate.passes
+                params -= learning_rate * g_a
+                e_b, out = evaluate.evaluate(params)
+                overshoot_fraction = float(np.mean(across(out)))
+                crossing_fraction = float(
+                    np.mean(
+                        np.average(
+                            np.sign(out - y) == -np.sign(err_a),
+                            axis=0,
+                            weights=sample_weight,
+                        )
                     )
                 )
-            )
-            corrections = rounds = 0
+                corrections = rounds = 0
 
-            if eliminate and definition == "per_pattern":
-                g_b = evaluate.gradient()
-                crossed = per_pattern_overshoot(
-                    err_a, out - y, sample_weight
-                ) & ~output_converged(g_b)
-                if crossed.any() and math.isfinite(e_b):
-                    # One joint correction of every layer, then one pass.
-                    flags = _output_unit_flags(network, crossed)
-                    flags |= gradient_sign_flips(g_a, g_b, gradient_tol) & hidden_mask
-                    flags &= (np.abs(g_a) >= gradient_tol) | (
-                        np.abs(g_b) >= gradient_tol
-                    )
-                    if flags.any():
-                        correct(flags, e_b, g_b)
-                        corrections, rounds = int(flags.sum()), 1
-                        e_b, out = evaluate.evaluate(params)
-            elif eliminate:
-                # Correct while some output newly overshoots (see the module
-                # docstring); within a round, layers go from the input side.
-                weight = np.ones_like(params)
-                first = np.ones(params.shape, dtype=bool)
-                crossed = overshooting(out)
-                for round_ in range(max_corrections):
-                    if not (crossed.any() and math.isfinite(e_b)):
-                        break
-                    for layer_index, mask in enumerate(masks):
-                        # The gradient of this layer at the current point.
-                        g_b = evaluate.gradient(layer_index)
-                        if layer_index == last:
-                            flags = _output_unit_flags(network, crossed)
-                        elif round_ == 0:
-                            flags = gradient_sign_flips(g_a, g_b, gradient_tol) & mask
-                        else:
-                            # Outputs still across after a full round: every
-                            # hidden parameter feeds them, so all overshoot.
-                            flags = mask.copy()
+                if eliminate and definition == "per_pattern":
+                    g_b = evaluate.gradient()
+                    crossed = per_pattern_overshoot(
+                        err_a, out - y, sample_weight
+                    ) & ~output_converged(g_b)
+                    if crossed.any() and math.isfinite(e_b):
+                        # One joint correction of every layer, then one pass.
+                        flags = _output_unit_flags(network, crossed)
+                        flags |= (
+                            gradient_sign_flips(g_a, g_b, gradient_tol) & hidden_mask
+                        )
                         flags &= (np.abs(g_a) >= gradient_tol) | (
                             np.abs(g_b) >= gradient_tol
                         )
-                        if not flags.any():
-                            continue
-                        fresh, again = flags & first, flags & ~first
-                        for subset, w in ((fresh, None), (again, weight[again])):
-                            if subset.any():
-                                correct(subset, e_b, g_b, w)
-                        # Illinois: halve the anchor's weight for every
-                        # parameter corrected again (it kept overshooting).
-                        weight[again] *= 0.5
-                        first &= ~flags
-                        corrections += int(flags.sum())
-                        rounds += 1
-                        e_b, out = evaluate.evaluate(params, layer_index)
-                        crossed = overshooting(out)
-                        if not crossed.any():
+                        if flags.any():
+                            correct(flags, e_b, g_b)
+                            corrections, rounds = int(flags.sum()), 1
+                            e_b, out = evaluate.evaluate(params)
+                elif eliminate:
+                    # Correct while some output newly overshoots (see the module
+                    # docstring); within a round, layers go from the input side.
+                    weight = np.ones_like(params)
+                    first = np.ones(params.shape, dtype=bool)
+                    crossed = overshooting(out)
+                    for round_ in range(max_corrections):
+                        if not (crossed.any() and math.isfinite(e_b)):
                             break
+                        for layer_index, mask in enumerate(masks):
+                            # The gradient of this layer at the current point.
+                            g_b = evaluate.gradient(layer_index)
+                            if layer_index == last:
+                                flags = _output_unit_flags(network, crossed)
+                            elif round_ == 0:
+                                flags = (
+                                    gradient_sign_flips(g_a, g_b, gradient_tol) & mask
+                                )
+                            else:
+                                # Outputs still across after a full round: every
+                                # hidden parameter feeds them, so all overshoot.
+                                flags = mask.copy()
+                            flags &= (np.abs(g_a) >= gradient_tol) | (
+                                np.abs(g_b) >= gradient_tol
+                            )
+                            if not flags.any():
+                                continue
+                            fresh, again = flags & first, flags & ~first
+                            for subset, w in ((fresh, None), (again, weight[again])):
+                                if subset.any():
+                                    correct(subset, e_b, g_b, w)
+                            # Illinois: halve the anchor's weight for every
+                            # parameter corrected again (it kept overshooting).
+                            weight[again] *= 0.5
+                            first &= ~flags
+                            corrections += int(flags.sum())
+                            rounds += 1
+                            e_b, out = evaluate.evaluate(params, layer_index)
+                            crossed = overshooting(out)
+                            if not crossed.any():
+                                break
 
-            g_b = evaluate.gradient()
-            if not (math.isfinite(e_b) and np.isfinite(params).all()):
-                params[...] = a
-                result.diverged_iter = iteration
-                break
-            a[...] = params
-            e_a = e_b
-            g_a[...] = g_b
-            if eliminate:
-                across_at_anchor = across(out)
-            err_a = out - y
-            total = e_a * n
-            result.n_iter = iteration
-            result.loss_curve.append(total)
-            result.overshoot_curve.append(overshoot_fraction)
-            result.crossing_curve.append(crossing_fraction)
-            result.corrections_curve.append(corrections)
-            result.rounds_curve.append(rounds)
-            result.passes_curve.append(evaluate.passes - passes_before)
-            if record_outputs:
-                result.outputs_curve.append(out.copy())
-            if verbose:
-                print(
-                    f"Iteration {iteration}, total error = {total:.8g}, "
-                    f"overshoot = {overshoot_fraction:.3f}, corrections = {corrections}"
-                )
-            if total < tol:
-                result.reached_tol = True
-                break
+                g_b = evaluate.gradient()
+                if not (math.isfinite(e_b) and np.isfinite(params).all()):
+                    params[...] = a
+                    result.diverged_iter = iteration
+                    break
+                a[...] = params
+                e_a = e_b
+                g_a[...] = g_b
+                if eliminate:
+                    across_at_anchor = across(out)
+                err_a = out - y
+                total = e_a * n
+                result.n_iter = iteration
+                result.loss_curve.append(total)
+                result.overshoot_curve.append(overshoot_fraction)
+                result.crossing_curve.append(crossing_fraction)
+                result.corrections_curve.append(corrections)
+                result.rounds_curve.append(rounds)
+                result.passes_curve.append(evaluate.passes - passes_before)
+                if record_outputs:
+                    result.outputs_curve.append(out.copy())
+                if verbose:
+                    print(
+                        f"Iteration {iteration}, total error = {total:.8g}, "
+                        f"overshoot = {overshoot_fraction:.3f}, "
+                        f"corrections = {corrections}"
+                    )
+                if total < tol:
+                    result.reached_tol = True
+                    break
+        except KeyboardInterrupt:
+            params[...] = a
+            result.interrupted = True
     return result

@@ -32,6 +32,14 @@ from .network import NetworkBase
 __all__ = ["SequenceBuffers", "SequenceNetwork", "real_steps"]
 
 READOUTS = ("last", "every")
+# A forward-only pass (:meth:`SequenceNetwork.logits`, :meth:`SequenceNetwork.
+# loss_value`) runs over chunks of sequences, so that its memory beyond the
+# result is independent of their number. A chunk's recurrent state (about
+# 15 * hidden elements per sequence) fits in _CHUNK_ELEMENTS (cache-sized:
+# fastest), and with ``readout="every"`` its hidden states and logits at
+# every step in _ROWS_ELEMENTS.
+_CHUNK_ELEMENTS = 1 << 17
+_ROWS_ELEMENTS = 1 << 21
 
 
 def real_steps(x: np.ndarray) -> np.ndarray | None:
@@ -312,8 +320,26 @@ class SequenceNetwork(NetworkBase):
             input_grad=False,
         )
 
+    def _chunk_size(self, steps: int, models: tuple) -> int:
+        """Sequences per chunk of a forward-only pass (see ``_CHUNK_ELEMENTS``)."""
+        lstm, stack = self.lstm, int(np.prod(models))
+        state = 2 * (lstm.n_inputs + lstm.hidden + 1 + lstm.width) + 5 * lstm.hidden
+        chunk = _CHUNK_ELEMENTS // (stack * state)
+        if self.readout == "every":
+            rows = stack * steps * (lstm.hidden + self.n_outputs)
+            chunk = min(chunk, _ROWS_ELEMENTS // rows)
+        return max(1, chunk)
+
     def logits(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Output pre-activations for ``x`` (fresh arrays, nothing cached).
+
+        A forward-only pass over chunks of sequences (no buffers for
+        :meth:`backward`), so that the memory it takes beyond the result is
+        independent of the number of sequences. The values are those of
+        :meth:`forward` over the whole batch: the same operations, in the
+        same order, except that a BLAS may round a product over a chunk's
+        columns differently from one over the batch's (float32, or chunks
+        of one sequence; float64 differences are then ~1e-16).
 
         Returns
         -------
@@ -321,10 +347,59 @@ class SequenceNetwork(NetworkBase):
             (n, n_outputs) for ``readout="last"``, (n, T, n_outputs) for
             ``"every"``; a leading R axis for stacked parameters (R, P).
         """
-        z = self.forward(params, x, self.buffers(x.shape[0], params.dtype))
-        if self.readout == "every":
-            z = z.reshape(*params.shape[:-1], *x.shape[:2], self.n_outputs)
+        models = params.shape[:-1]
+        n, steps = x.shape[:2]
+        every = self.readout == "every"
+        hidden, k = self.lstm.hidden, self.n_outputs
+        z = np.empty((*models, n, *((steps,) if every else ()), k), params.dtype)
+        # The activation forward() would pick for the whole batch.
+        exp_activation = self.lstm.exp_activation(n, models)
+        chunk = max(1, min(n, self._chunk_size(steps, models)))
+        if every:  # the chunk's h_t, laid out as the head's input rows
+            rows = np.empty((*models, chunk, steps, hidden), params.dtype)
+        for start in range(0, n, chunk):
+            part = x[start : start + chunk]
+            size = part.shape[0]
+            mask = real_steps(part)
+            if every:
+                out = rows[..., :size, :, :]  # ((R,) size, T, hidden)
+                self.lstm.forward_states(
+                    params,
+                    part,
+                    mask,
+                    out=out.swapaxes(0, 1) if models else out,
+                    exp_activation=exp_activation,
+                )
+                head_in = out.reshape(*models, size * steps, hidden)
+                z_part = z[..., start : start + size, :, :]
+                z_part = z_part.reshape(*models, size * steps, k)  # a view
+            else:
+                head_in = self.lstm.forward_states(
+                    params, part, mask, exp_activation=exp_activation
+                )
+                if models:
+                    head_in = head_in.swapaxes(0, 1)  # (R, size, hidden)
+                z_part = z[..., start : start + size, :]
+            self.dense.forward(params, head_in, out=z_part)
         return z
+
+    def loss_value(
+        self,
+        params: np.ndarray,
+        x: np.ndarray,
+        y: np.ndarray,
+        loss,
+        *,
+        sample_weight: np.ndarray | None = None,
+        alpha: float = 0.0,
+        loss_params: dict | None = None,
+    ) -> float | np.ndarray:
+        """The objective of :meth:`loss_grad`, from the forward-only :meth:`logits`."""
+        models = params.shape[:-1]
+        z = self.logits(params, x).reshape(*models, -1, self.n_outputs)
+        y, weight, scale = self._rows(x, y, sample_weight)
+        value, _ = self._objective(z, y, weight, loss, loss_params, models, False)
+        return self._with_l2(value, params, alpha, scale)
 
     def _rows(self, x, y, sample_weight):
         """Targets and weights as the loss's rows, and the objective's divisor."""

@@ -57,6 +57,22 @@ class StochasticResult:
     loss: float | None
     reached_max_iter: bool
     diverged_epoch: int | None = None
+    #: Why training stopped in ``diverged_epoch``: ``"non-finite"`` (NaN or
+    #: inf), ``"exploded"`` (finite but runaway loss or weights) or
+    #: ``"initial"`` (non-finite already at the starting weights, before any
+    #: step: not the learning rate's doing).
+    divergence: str | None = None
+    #: A KeyboardInterrupt stopped the loop (the weights of the last
+    #: finished batch are kept).
+    interrupted: bool = False
+
+
+#: Weights beyond this magnitude count as exploded: saturated units stop
+#: learning long before, and no well-posed fit on scaled data gets there.
+EXPLODED_WEIGHT = 1e8
+#: An epoch loss this many times above the first epoch's (plus one) counts as
+#: exploded.
+EXPLODED_LOSS = 1e6
 
 
 def _batches(n_samples: int, batch_size: int):
@@ -127,7 +143,7 @@ def fit_stochastic(
     """
     # Overflow on the way to a non-finite loss is expected and reported by the
     # caller as divergence, not as a stream of NumPy RuntimeWarnings.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return _fit_stochastic(
             objective,
             params,
@@ -154,7 +170,23 @@ def _clip(grad: np.ndarray, max_norm: float) -> None:
         grad *= grad.dtype.type(max_norm / norm)
 
 
-def _fit_stochastic(
+def _fit_stochastic(*args, **kwargs):
+    # Ctrl-C keeps the model trained so far, as scikit-learn's MLP does: the
+    # loop below updates ``params`` in place, batch by batch, so stopping
+    # between two statements leaves the weights of the last finished update.
+    state = {}
+    try:
+        return _epochs(*args, state=state, **kwargs)
+    except KeyboardInterrupt:
+        params, last_finite = args[1], state["last_finite"]
+        if state["best_params"] is not None:  # early stopping: the best epoch
+            params[...] = state["best_params"]
+        elif not np.isfinite(params).all():
+            params[...] = last_finite
+        return StochasticResult(state["n_iter"], state["loss"], False, interrupted=True)
+
+
+def _epochs(
     objective,
     params,
     optimizer,
@@ -171,6 +203,7 @@ def _fit_stochastic(
     incremental,
     verbose,
     max_grad_norm,
+    state,
 ):
     grad = np.empty_like(params)
     sample_idx = np.arange(n_samples, dtype=int)
@@ -179,7 +212,10 @@ def _fit_stochastic(
     last_finite = params.copy()
     n_iter, loss = 0, None
     reached_max_iter = False
-    diverged_epoch = None
+    diverged_epoch = divergence = None
+    first_loss = None
+    started = False  # has any update been made in this call?
+    state.update(last_finite=last_finite, best_params=best_params, n_iter=0, loss=None)
 
     for _ in range(max_iter):
         if shuffle:
@@ -190,20 +226,37 @@ def _fit_stochastic(
         for batch in _batches(n_samples, batch_size):
             rows = sample_idx[batch] if shuffle else batch
             batch_loss = objective(params, rows, grad)
+            if batch_loss is None:  # zero weights only: skipped
+                continue
             if not math.isfinite(batch_loss):
                 diverged_epoch = n_iter + 1
+                divergence = "non-finite" if started else "initial"
                 break
+            started = True
             accumulated += batch_loss * (batch.stop - batch.start)
             if max_grad_norm is not None:
                 _clip(grad, max_grad_norm)
             optimizer.update(params, grad)
         if diverged_epoch is not None or not np.isfinite(params).all():
             diverged_epoch = diverged_epoch or n_iter + 1
+            divergence = divergence or "non-finite"
+            params[...] = last_finite
+            break
+        epoch_loss = accumulated / n_samples
+        if first_loss is None:
+            first_loss = epoch_loss
+        if (
+            np.max(params) > EXPLODED_WEIGHT
+            or np.min(params) < -EXPLODED_WEIGHT
+            or epoch_loss > first_loss + EXPLODED_LOSS * (abs(first_loss) + 1)
+        ):
+            diverged_epoch, divergence = n_iter + 1, "exploded"
             params[...] = last_finite
             break
 
         n_iter += 1
-        loss = accumulated / n_samples
+        loss = epoch_loss
+        state.update(n_iter=n_iter, loss=loss)
         history.t += n_samples
         history.loss_curve.append(loss)
         last_finite[...] = params
@@ -247,7 +300,7 @@ def _fit_stochastic(
 
     if early_stopping:
         params[...] = best_params
-    return StochasticResult(n_iter, loss, reached_max_iter, diverged_epoch)
+    return StochasticResult(n_iter, loss, reached_max_iter, diverged_epoch, divergence)
 
 
 @dataclass
