@@ -1,5 +1,6 @@
 """EOMRegressor and make_radiative_transfer: behaviour, workflows, errors."""
 
+import itertools
 import re
 import warnings
 
@@ -633,3 +634,28 @@ def test_per_pattern_mode_does_not_stall_where_the_faithful_one_does():
         .__sklearn_tags__()
         .regressor_tags.poor_score
     )
+
+
+def test_crossing_curve_counts_the_sign_flips_of_each_step():
+    # Plain backprop makes no corrections, so outputs_curve_ holds the output
+    # right after every plain step: count the flips with a double loop.
+    rng = np.random.RandomState(3)
+    X = rng.uniform(size=(15, 3))
+    y = np.c_[np.sin(4 * X[:, 0]), X[:, 1] - X[:, 2]]
+    model = EOMRegressor(
+        learning_rate_init=8.0, max_iter=12, record_outputs=True, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    errors = model.outputs_curve_ - y
+    expected = []
+    for before, after in itertools.pairwise(errors):
+        flips = sum(
+            (a < 0 < b) or (b < 0 < a)
+            for row_a, row_b in zip(before, after, strict=True)
+            for a, b in zip(row_a, row_b, strict=True)
+        )
+        expected.append(flips / before.size)
+    np.testing.assert_allclose(model.crossing_curve_, expected)
+    assert max(expected) > 0  # the learning rate makes it overshoot

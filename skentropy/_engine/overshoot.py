@@ -395,6 +395,7 @@ def fit_overshoot(
             result.outputs_curve.append(out.copy())
         a = params.copy()
         err_a = out - y  # the anchor's errors, per pattern
+        err_b, product = np.empty_like(err_a), np.empty_like(err_a)
 
         def across(out):
             """Outputs whose mean error is on the other side than at the start."""
@@ -438,21 +439,21 @@ def fit_overshoot(
                 params -= learning_rate * g_a
                 e_b, out = evaluate.evaluate(params)
                 overshoot_fraction = float(np.mean(across(out)))
-                crossing_fraction = float(
-                    np.mean(
-                        np.average(
-                            np.sign(out - y) == -np.sign(err_a),
-                            axis=0,
-                            weights=sample_weight,
-                        )
+                # Errors the plain step flipped (a zero error has no side).
+                np.subtract(out, y, out=err_b)
+                flipped = np.multiply(err_b, err_a, out=product) < 0
+                if sample_weight is None:
+                    crossing_fraction = np.count_nonzero(flipped) / flipped.size
+                else:
+                    crossing_fraction = float(
+                        np.mean(np.average(flipped, axis=0, weights=sample_weight))
                     )
-                )
                 corrections = rounds = 0
 
                 if eliminate and definition == "per_pattern":
                     g_b = evaluate.gradient()
                     crossed = per_pattern_overshoot(
-                        err_a, out - y, sample_weight
+                        err_a, err_b, sample_weight
                     ) & ~output_converged(g_b)
                     if crossed.any() and math.isfinite(e_b):
                         # One joint correction of every layer, then one pass.
@@ -519,7 +520,10 @@ def fit_overshoot(
                 g_a[...] = g_b
                 if eliminate:
                     across_at_anchor = across(out)
-                err_a = out - y
+                if rounds:  # corrected: the accepted point's own errors
+                    np.subtract(out, y, out=err_a)
+                else:  # the plain step's errors are the accepted point's
+                    err_a, err_b = err_b, err_a
                 total = e_a * n
                 result.n_iter = iteration
                 result.loss_curve.append(total)
