@@ -36,11 +36,13 @@ from sklearn.utils.validation import (
 from ._engine import information as _info
 
 __all__ = [
+    "ProbaErrorEntropyScorer",
     "error_entropy",
     "get_scorer",
     "get_scorer_names",
     "information_potential",
     "neg_error_entropy_scorer",
+    "neg_proba_error_entropy_scorer",
 ]
 
 _PARAMETERS = {
@@ -292,17 +294,120 @@ is better, as for every scikit-learn scorer. Other settings of
 ``make_scorer(error_entropy, greater_is_better=False, kernel_width=0.5)``.
 """
 
-_SCORERS = {"neg_error_entropy": neg_error_entropy_scorer}
+
+class ProbaErrorEntropyScorer:
+    """Scorer for classifiers: the negated entropy of the probability errors.
+
+    The errors are ``onehot(y) - predict_proba(X)``, one vector of
+    ``n_classes`` per sample, columns in the order of the estimator's
+    ``classes_``; their joint error entropy (:func:`error_entropy`, Renyi's
+    quadratic entropy of a Gaussian Parzen estimate) is returned negated,
+    so greater is better, as for every scikit-learn scorer. Concentrated
+    errors (a model that is consistently right, or consistently equally
+    unsure) score high. Labels of any type work, strings included; labels
+    absent from ``classes_`` raise a ValueError.
+
+    Use the instance :data:`neg_proba_error_entropy_scorer`, or
+    ``get_scorer("neg_proba_error_entropy")``, in ``GridSearchCV(scoring=...)``
+    or in a ``cross_validate(scoring={...})`` dictionary.
+
+    Parameters
+    ----------
+    kernel_width : float, "silverman" or "normal_reference", default="silverman"
+        Pairwise kernel width, as in :func:`error_entropy`.
+    method : {"auto", "exact", "binned"}, default="auto"
+        Estimator, as in :func:`error_entropy`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from skentropy.metrics import neg_proba_error_entropy_scorer
+    >>> X, y = load_iris(return_X_y=True)
+    >>> scores = cross_val_score(
+    ...     LogisticRegression(max_iter=500), X, y, cv=3,
+    ...     scoring=neg_proba_error_entropy_scorer,
+    ... )
+    >>> scores.shape
+    (3,)
+    """
+
+    def __init__(self, *, kernel_width="silverman", method="auto"):
+        self.kernel_width = kernel_width
+        self.method = method
+
+    def __call__(self, estimator, X, y_true, sample_weight=None):
+        """Score ``estimator`` on ``X`` against ``y_true``.
+
+        Parameters
+        ----------
+        estimator : fitted classifier
+            Any estimator with ``predict_proba`` and ``classes_``.
+        X : array-like
+            Input of ``predict_proba``.
+        y_true : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The negated error entropy of the probability errors.
+        """
+        proba = np.asarray(estimator.predict_proba(X), dtype=float)
+        classes = np.asarray(estimator.classes_)
+        y_true = np.asarray(y_true)
+        if y_true.ndim != 1 or proba.ndim != 2 or proba.shape[1] != len(classes):
+            raise ValueError(
+                "neg_proba_error_entropy scores single-label classifiers: y_true "
+                "must be 1-D and predict_proba (n_samples, n_classes); got "
+                f"y_true {y_true.shape} and predict_proba {proba.shape}."
+            )
+        position = {label: i for i, label in enumerate(classes.tolist())}
+        index = np.array([position.get(label, -1) for label in y_true.tolist()])
+        if (index < 0).any():
+            raise ValueError(
+                "y_true holds labels the estimator was not fitted on, e.g. "
+                f"{y_true[index < 0][0]!r}; its classes_ are {classes.tolist()}."
+            )
+        onehot = np.eye(len(classes))[index]
+        return -error_entropy(
+            onehot,
+            proba,
+            kernel_width=self.kernel_width,
+            sample_weight=sample_weight,
+            method=self.method,
+        )
+
+    def __repr__(self):
+        return (
+            f"ProbaErrorEntropyScorer(kernel_width={self.kernel_width!r}, "
+            f"method={self.method!r})"
+        )
+
+
+#: The negated error entropy of ``onehot(y) - predict_proba(X)``: the
+#: classifier counterpart of :data:`neg_error_entropy_scorer`.
+neg_proba_error_entropy_scorer = ProbaErrorEntropyScorer()
+
+_SCORERS = {
+    "neg_error_entropy": neg_error_entropy_scorer,
+    "neg_proba_error_entropy": neg_proba_error_entropy_scorer,
+}
 
 
 def get_scorer(scoring):
     """A scorer by name, knowing skentropy's names as well as scikit-learn's.
 
-    ``"neg_error_entropy"`` gives :data:`neg_error_entropy_scorer`; every
-    other string, callable or None goes to :func:`sklearn.metrics.get_scorer`.
-    scikit-learn has no public scorer registry, so the string
-    ``"neg_error_entropy"`` itself is not understood by ``GridSearchCV``;
-    pass ``get_scorer("neg_error_entropy")`` (or the scorer object) instead.
+    ``"neg_error_entropy"`` gives :data:`neg_error_entropy_scorer` (for
+    regressors), ``"neg_proba_error_entropy"``
+    :data:`neg_proba_error_entropy_scorer` (for classifiers); every other
+    string, callable or None goes to :func:`sklearn.metrics.get_scorer`.
+    scikit-learn has no public scorer registry, so these strings are not
+    understood by ``GridSearchCV`` itself; pass ``get_scorer(name)`` (or the
+    scorer object) instead.
 
     Parameters
     ----------
