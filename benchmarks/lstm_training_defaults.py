@@ -88,22 +88,12 @@ QUICK = {"datasets": ["ItalyPowerDemand", "JapaneseVowels"], "seeds": 1, "epochs
 
 
 def load(name):
-    """aeon's official split, normalised as ``ucr_uea.py`` does, as aeon
-    hands it over (arrays, or lists for unequal lengths)."""
-    from aeon.datasets import load_classification
-    from ucr_uea import normalise
+    """aeon's official split, normalised and handed over as ``ucr_uea.py``
+    does (arrays, or lists for unequal lengths), and the chance level."""
+    from ucr_uea import load as load_split
 
-    X_train, y_train = load_classification(name, split="train")
-    X_test, y_test = load_classification(name, split="test")
-    X_train, X_test = normalise(X_train, X_test)
-    _, counts = np.unique(y_test, return_counts=True)
-    return (
-        X_train,
-        np.asarray(y_train),
-        X_test,
-        np.asarray(y_test),
-        (counts.max() / counts.sum()),
-    )
+    native, _, info = load_split(name)
+    return (*native, info["chance"])
 
 
 def run(args):

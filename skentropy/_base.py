@@ -306,11 +306,10 @@ class BaseNetworkEstimator(BaseEstimator, metaclass=ABCMeta):
         import skentropy
 
         state = dict(state)
-        for package, current in (
-            ("skentropy", skentropy.__version__),
-            ("scikit-learn", sklearn.__version__),
+        for package, key, current in (
+            ("skentropy", "_skentropy_version", skentropy.__version__),
+            ("scikit-learn", "_sklearn_version", sklearn.__version__),
         ):
-            key = "_skentropy_version" if package == "skentropy" else "_sklearn_version"
             original = state.pop(key, "unknown")
             if original != current:
                 warnings.warn(
