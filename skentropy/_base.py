@@ -21,14 +21,21 @@ A concrete estimator supplies only what makes it different:
 - ``_validation_score(network, params, X_val, Y_val, w_val, train)``: the
   score early stopping maximises;
 - optionally ``_start_fit`` (first pass), ``_prepare_training`` (before
-  the loop, on the training rows: e.g. a data-driven kernel width) and
-  ``_finish_training``
-  (after it, e.g. an output offset).
+  the loop, on the training rows: e.g. a data-driven kernel width),
+  ``_set_prediction_state`` (fitted attributes besides the weights that
+  prediction needs, e.g. an output offset; also used for the snapshots
+  that scikit-learn's callbacks receive after each epoch) and
+  ``_finish_training`` (after the loop: the prediction state, then checks
+  of the result).
+
+Every estimator supports scikit-learn's callback API (``set_callbacks``)
+where the installed scikit-learn provides it (:mod:`skentropy._callbacks`).
 
 :class:`NetworkClassifierMixin` holds the class bookkeeping the
 classifiers share.
 """
 
+import copy
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Number, Real
@@ -45,6 +52,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight
 
+from ._callbacks import CallbackSupportMixin, fit_callbacks
 from ._engine import (
     History,
     batch_objective,
@@ -277,12 +285,14 @@ def check_label_types(y, *, input_name: str = "y"):
     return y
 
 
-class BaseNetworkEstimator(BaseEstimator, metaclass=ABCMeta):
+class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """What every estimator over an engine network shares.
 
     Subclasses have a ``warm_start`` parameter and record the architecture
     of the network they fit, so that a later ``warm_start`` fit or
-    ``partial_fit`` call can check it continues the same network.
+    ``partial_fit`` call can check it continues the same network. With
+    scikit-learn >= 1.9 they accept callbacks (``set_callbacks``), reported
+    one subtask per epoch.
     """
 
     # -- persistence ------------------------------------------------------
@@ -474,8 +484,24 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
     def _prepare_training(self, network, params, X, Y, sample_weight) -> None:
         """Last set-up before the loop, on the training rows (hook)."""
 
+    def _set_prediction_state(self, network, params, X, Y, sample_weight) -> None:
+        """Fitted attributes besides the weights that prediction needs (hook)."""
+
     def _finish_training(self, network, params, X, Y, sample_weight) -> None:
-        """Fitted attributes computed from the trained weights (hook)."""
+        """After the loop: the prediction state, then checks of the result."""
+        self._set_prediction_state(network, params, X, Y, sample_weight)
+
+    def _snapshot(self, network, params, X, Y, sample_weight) -> dict:
+        """The fitted attributes of a copy that predicts with ``params``.
+
+        What scikit-learn's callbacks get after each epoch (as
+        "reconstruction attributes"); built only when one asks for it.
+        """
+        snapshot = copy.copy(self)
+        params = np.asarray(params, dtype=X.dtype)
+        snapshot._set_fitted_params(network, params)
+        snapshot._set_prediction_state(network, params, X, Y, sample_weight)
+        return vars(snapshot)
 
     # -- fit ------------------------------------------------------------------
     def _check_sample_weight(self, sample_weight, X):
@@ -486,6 +512,7 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True.")
         first_pass = self._is_first_pass(incremental)
+        given = (X, y, sample_weight)  # what callbacks score snapshots on
         X, Y, sample_weight = self._validate_fit_data(
             X, y, sample_weight, incremental=incremental, reset=first_pass
         )
@@ -512,8 +539,17 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
         self._prepare_training(network, params, X, Y, sample_weight)
         if early_stopping:
             validation = self._validation(network, (X, Y, sample_weight), held_out)
+        callbacks = fit_callbacks(
+            self,
+            *given,
+            max_iter=1 if incremental else self.max_iter,
+            snapshot=lambda p: self._snapshot(network, p, X, Y, sample_weight),
+        )
+        hook = None if callbacks is None else callbacks.iteration_end
         if self.solver == "lbfgs":
-            params = self._fit_lbfgs(network, params, X, Y, sample_weight, history)
+            params = self._fit_lbfgs(
+                network, params, X, Y, sample_weight, history, on_iteration_end=hook
+            )
         else:
             self._fit_stochastic(
                 network,
@@ -525,10 +561,13 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
                 rng,
                 validation=validation,
                 incremental=incremental,
+                on_iteration_end=hook,
             )
         self._set_fitted_params(network, params)
         self._store_history(history)
         self._finish_training(network, params, X, Y, sample_weight)
+        if callbacks is not None:
+            callbacks.close(lambda: {})
         return self
 
     # MLPClassifier warns when an explicit batch_size exceeds the data; an
@@ -559,6 +598,7 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
         *,
         validation,
         incremental,
+        on_iteration_end=None,
     ):
         optimizer = self._make_optimizer(network.n_params, X.dtype)
         state = self._optimizer_state
@@ -585,6 +625,7 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
             incremental=incremental,
             verbose=bool(self.verbose),
             max_grad_norm=self._max_grad_norm(),
+            on_iteration_end=on_iteration_end,
         )
         self.n_iter_ = result.n_iter
         if result.loss is not None:
@@ -617,7 +658,9 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
             loss_params=loss_params,
         )
 
-    def _fit_lbfgs(self, network, params, X, Y, sample_weight, history):
+    def _fit_lbfgs(
+        self, network, params, X, Y, sample_weight, history, on_iteration_end=None
+    ):
         objective = self._objective(network, X, Y, sample_weight, X.shape[0])
         rows = slice(0, X.shape[0])
         grad = np.empty(network.n_params, dtype=X.dtype)
@@ -633,10 +676,11 @@ class BaseStochasticEstimator(BaseNetworkEstimator):
             max_fun=self.max_fun,
             tol=self.tol,
             verbose=bool(self.verbose),
+            on_iteration_end=on_iteration_end,
         )
         if result.diverged:
             self._warn_divergence(result.n_iter, unit="iteration", learning_rate=False)
-        elif result.status != 0:
+        elif result.status != 0 and not result.stopped:
             self._warn_lbfgs(result)
         self.n_iter_ = result.n_iter
         self.loss_ = result.loss

@@ -66,7 +66,11 @@ tol : float, default=1e-4
     Improvement below which an epoch counts as no improvement; for
     L-BFGS the projected-gradient tolerance.
 verbose : bool, default=False
-    Print the loss of every epoch.
+    Print one line per epoch: its loss, the validation score (with
+    ``early_stopping``) and the time since ``fit`` started. For progress
+    bars and per-epoch scores, scikit-learn >= 1.9's callbacks
+    (``set_callbacks(ProgressBar())``, ``ScoringMonitor``) see one task
+    per epoch.
 warm_start : bool, default=False
     Start the next ``fit`` from the current weights (the network must be
     the same).

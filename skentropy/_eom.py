@@ -21,6 +21,7 @@ from ._base import (
     check_target_present,
     store_init_params,
 )
+from ._callbacks import fit_callbacks
 from ._engine import FeedForwardNetwork, fit_overshoot, forward_logits, output_values
 
 __all__ = ["EOMRegressor"]
@@ -133,8 +134,9 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation (scikit-learn's Glorot uniform).
     verbose : bool, default=False
-        Print the error, the overshoot fraction and the corrections of each
-        iteration.
+        Print one line per iteration: the error, the overshoot fraction, the
+        corrections and the time since ``fit`` started. scikit-learn >=
+        1.9's callbacks (``set_callbacks``) see one task per iteration.
     warm_start : bool, default=False
         Start the next ``fit`` from the current weights (the overshoot
         reference sides are taken anew at its start).
@@ -283,6 +285,7 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         low, high = self._check_target_range()
         first_pass = self._is_first_pass(incremental=False)
+        given = (X, y, sample_weight)  # what callbacks score snapshots on
         check_target_present(y)
         X, y = validate_data(
             self,
@@ -320,7 +323,17 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
             self._check_same_network(network)
             params = network.pack(self.coefs_, self.intercepts_, X.dtype)
         self._network_architecture = network.architecture
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(network.layer_units)
+        self.out_activation_ = "logistic"
 
+        def snapshot(params):
+            coefs, intercepts = network.unpack(params)
+            return {"coefs_": coefs, "intercepts_": intercepts}
+
+        callbacks = fit_callbacks(
+            self, *given, max_iter=self.max_iter, snapshot=snapshot
+        )
         result = fit_overshoot(
             network,
             params,
@@ -337,6 +350,7 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
             record_outputs=self.record_outputs,
             verbose=bool(self.verbose),
             sample_weight=sample_weight,
+            on_iteration_end=None if callbacks is None else callbacks.iteration_end,
         )
         if result.interrupted:
             warnings.warn("Training interrupted by user.", stacklevel=3)
@@ -346,9 +360,6 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
             self._warn_max_iter(f"{type(self).__name__} (tol={self.tol:g})")
 
         self.coefs_, self.intercepts_ = network.unpack(params)
-        self.n_outputs_ = Y.shape[1]
-        self.n_layers_ = len(network.layer_units)
-        self.out_activation_ = "logistic"
         self.n_iter_ = (
             max(result.n_iter, 1) if result.diverged_iter is None else result.n_iter
         )
@@ -365,6 +376,8 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
             self.outputs_curve_ = self._unscale(
                 np.stack(result.outputs_curve), low, high
             )
+        if callbacks is not None:
+            callbacks.close(lambda: {})
         return self
 
     def predict(self, X):

@@ -383,8 +383,11 @@ class _LSTMEstimator(BaseStochasticEstimator):
     def _set_fitted_params(self, network, params):
         self.params_ = params
 
-    def _finish_training(self, network, params, X, Y, sample_weight):
+    def _set_prediction_state(self, network, params, X, Y, sample_weight):
         self.offset_ = self._offset(network, params, X, Y, sample_weight)
+
+    def _finish_training(self, network, params, X, Y, sample_weight):
+        super()._finish_training(network, params, X, Y, sample_weight)
         self._warn_if_rose_late()
 
     def _warn_if_rose_late(self):

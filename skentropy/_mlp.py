@@ -507,7 +507,7 @@ class EEMMixin:
             )
         self.kernel_width_, self._width_rule = width, rule
 
-    def _finish_training(self, network, params, X, Y, sample_weight):
+    def _set_prediction_state(self, network, params, X, Y, sample_weight):
         self.offset_ = self._offset(network, params, X, Y, sample_weight)
 
     def _outputs(self, network, params, X):

@@ -83,6 +83,8 @@ Reference: the EOM chapter, Springer LNCS, doi:10.1007/978-3-319-92007-8_39.
 """
 
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,6 +92,7 @@ import numpy as np
 from .activations import ACTIVATIONS, DERIVATIVES
 from .losses import LOSSES
 from .network import FeedForwardNetwork, sample_scale
+from .training import progress_line
 
 __all__ = [
     "EOMResult",
@@ -355,6 +358,7 @@ def fit_overshoot(
     sample_weight: np.ndarray | None = None,
     definition: str = "mean",
     lazy: bool = True,
+    on_iteration_end: Callable[[int, np.ndarray], bool] | None = None,
 ) -> EOMResult:
     """Full-batch backprop on ``1/2 sum (O - D)^2``, with or without EOM.
 
@@ -370,8 +374,12 @@ def fit_overshoot(
     multi-pattern mode (:func:`per_pattern_overshoot`: one joint correction
     of every layer at most per iteration). ``lazy=False``
     re-evaluates everything after every correction (same results, slower;
-    kept as the reference of the cheap passes).
+    kept as the reference of the cheap passes). ``verbose`` prints one line
+    per iteration (total error, overshoot, corrections, elapsed time);
+    ``on_iteration_end(n_iter, params)`` runs after every accepted
+    iteration and ends training when it returns true.
     """
+    started_at = time.perf_counter()
     evaluate = _Evaluator(network, x, y, alpha, sample_weight, lazy=lazy)
     n = evaluate.scale  # the total error is the (weighted) sum over patterns
     result = EOMResult(outputs_curve=[] if record_outputs else None)
@@ -536,12 +544,21 @@ def fit_overshoot(
                     result.outputs_curve.append(out.copy())
                 if verbose:
                     print(
-                        f"Iteration {iteration}, total error = {total:.8g}, "
-                        f"overshoot = {overshoot_fraction:.3f}, "
-                        f"corrections = {corrections}"
+                        progress_line(
+                            iteration,
+                            started_at,
+                            total_error=f"{total:.8g}",
+                            overshoot=f"{overshoot_fraction:.3f}",
+                            corrections=str(corrections),
+                        )
                     )
+                stop = on_iteration_end is not None and on_iteration_end(
+                    iteration, params
+                )
                 if total < tol:
                     result.reached_tol = True
+                    break
+                if stop:
                     break
         except KeyboardInterrupt:
             params[...] = a

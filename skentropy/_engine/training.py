@@ -10,6 +10,7 @@ being finite.
 """
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,6 +20,24 @@ import scipy.optimize
 __all__ = ["History", "LBFGSResult", "StochasticResult", "fit_lbfgs", "fit_stochastic"]
 
 Objective = Callable[[np.ndarray, slice | np.ndarray, np.ndarray], float]
+#: ``on_iteration_end(n_iter, params) -> stop``: called after every finished
+#: epoch (iteration), with the parameters as they stand; a true return value
+#: stops training (a callback asked for it).
+IterationHook = Callable[[int, np.ndarray], bool]
+
+
+def progress_line(n_iter: int, started: float, **values: str) -> str:
+    """The ``verbose`` line of one epoch: its number, values, elapsed time.
+
+    ``values`` (formatted) are printed in order as ``name = value``, names
+    with underscores read as words; ``started`` is the
+    ``time.perf_counter()`` of the start of the fit call.
+    """
+    parts = [f"Iteration {n_iter}"]
+    for name, value in values.items():
+        parts.append(f"{name.replace('_', ' ')} = {value}")
+    parts.append(f"time = {time.perf_counter() - started:.2f} s")
+    return ", ".join(parts)
 
 
 @dataclass
@@ -98,6 +117,7 @@ def fit_stochastic(
     incremental: bool = False,
     verbose: bool = False,
     max_grad_norm: float | None = None,
+    on_iteration_end: IterationHook | None = None,
 ) -> StochasticResult:
     """Mini-batch epochs, updating ``params`` in place.
 
@@ -131,11 +151,17 @@ def fit_stochastic(
     incremental : bool
         One epoch only (``partial_fit``).
     verbose : bool
-        Print the loss after each epoch.
+        Print one line per epoch: the loss, the validation score (early
+        stopping) and the time since the call started.
     max_grad_norm : float, optional
         Clip each batch's gradient (of the whole objective, L2 term
         included) to this Euclidean norm before the update, as PyTorch's
         ``clip_grad_norm_`` does; None: no clipping.
+    on_iteration_end : callable, optional
+        ``on_iteration_end(n_iter, params) -> stop`` after every finished
+        epoch (after its validation); a true return value ends training
+        there, as the stopping rules do (early stopping still restores the
+        best weights).
 
     Returns
     -------
@@ -160,6 +186,7 @@ def fit_stochastic(
             incremental=incremental,
             verbose=verbose,
             max_grad_norm=max_grad_norm,
+            on_iteration_end=on_iteration_end,
         )
 
 
@@ -203,8 +230,10 @@ def _epochs(
     incremental,
     verbose,
     max_grad_norm,
+    on_iteration_end,
     state,
 ):
+    started_at = time.perf_counter()
     grad = np.empty_like(params)
     sample_idx = np.arange(n_samples, dtype=int)
     early_stopping = validation is not None
@@ -260,15 +289,15 @@ def _epochs(
         history.t += n_samples
         history.loss_curve.append(loss)
         last_finite[...] = params
-        if verbose:
-            print(f"Iteration {n_iter}, loss = {loss:.8f}")
 
         if early_stopping:
             score, val_loss = validation(params)
             history.validation_scores.append(score)
             history.validation_loss_curve.append(val_loss)
             if verbose:
-                print(f"Validation score: {score:f}")
+                print(
+                    progress_line(n_iter, started_at, loss=loss, validation_score=score)
+                )
             if score < history.best_validation_score + tol:
                 history.no_improvement_count += 1
             else:
@@ -277,6 +306,8 @@ def _epochs(
                 history.best_validation_score = score
                 best_params[...] = params
         else:
+            if verbose:
+                print(progress_line(n_iter, started_at, loss=f"{loss:.8f}"))
             if loss > history.best_loss - tol:
                 history.no_improvement_count += 1
             else:
@@ -284,6 +315,8 @@ def _epochs(
             history.best_loss = min(history.best_loss, loss)
 
         optimizer.iteration_ends(history.t)
+        if on_iteration_end is not None and on_iteration_end(n_iter, params):
+            break
         if history.no_improvement_count > n_iter_no_change:
             what = "Validation score" if early_stopping else "Training loss"
             msg = (
@@ -314,6 +347,8 @@ class LBFGSResult:
     message: str
     loss_curve: list
     diverged: bool
+    #: ``on_iteration_end`` asked to stop (not a convergence failure).
+    stopped: bool = False
 
 
 def fit_lbfgs(
@@ -324,14 +359,19 @@ def fit_lbfgs(
     max_fun: int,
     tol: float,
     verbose: bool = False,
+    on_iteration_end: IterationHook | None = None,
 ) -> LBFGSResult:
     """Minimise ``fun`` (returning loss and gradient) with SciPy's L-BFGS-B.
 
     The call matches scikit-learn's MLP (``maxiter``, ``maxfun``,
     ``gtol=tol``). If the loss stops being finite, the evaluated point with
     the lowest finite loss is returned and ``diverged`` is set; the loss
-    curve records finite iterates only.
+    curve records finite iterates only. ``verbose`` prints one line per
+    iteration (loss, elapsed time); ``on_iteration_end(n_iter, params)``
+    runs after each finite iteration and stops the optimiser when it
+    returns true (SciPy's ``StopIteration`` protocol).
     """
+    started_at = time.perf_counter()
     # The best finite evaluation, not the last: after a loss turns non-finite
     # the last finite point may be a line-search trial SciPy rejected.
     best_finite = {"x": x0.copy(), "loss": math.inf}
@@ -344,6 +384,7 @@ def fit_lbfgs(
         return loss, grad
 
     curve = []
+    stopped = []
 
     def record(intermediate_result):
         value = float(intermediate_result.fun)
@@ -351,7 +392,12 @@ def fit_lbfgs(
             return
         curve.append(value)
         if verbose:
-            print(f"Iteration {len(curve)}, loss = {value:.8f}")
+            print(progress_line(len(curve), started_at, loss=f"{value:.8f}"))
+        if on_iteration_end is not None and on_iteration_end(
+            len(curve), intermediate_result.x
+        ):
+            stopped.append(True)
+            raise StopIteration
 
     with np.errstate(over="ignore", invalid="ignore"):
         result = scipy.optimize.minimize(
@@ -374,4 +420,5 @@ def fit_lbfgs(
         message=str(result.message),
         loss_curve=curve,
         diverged=diverged,
+        stopped=bool(stopped),
     )
