@@ -43,7 +43,7 @@ seed`` for ``seed = 0, 1, ...``):
 * ``eem``, ``mse``, ``cross_entropy``: ``EEMLSTMClassifier(loss=...,
   layout="nct", random_state=seed)``, every other parameter at its
   default (read from ``get_params()`` and printed: hidden_size 32, Adam,
-  learning rate 0.01, batch 32, gradients clipped to norm 1, at most 200
+  learning rate 0.003, batch 32, gradients clipped to norm 1, at most 200
   epochs, stopping when the training loss fails to improve by ``tol`` for
   ``n_iter_no_change`` = 50 epochs);
 * ``eem grid``, ``mse grid``, ``cross_entropy grid``: the same estimator

@@ -26,18 +26,17 @@ clustered errors, which is why the classifier's default is the fixed
 ``benchmarks/eem_classification.py`` measures that default against
 ``MLPClassifier`` over 10 seeds and three data sets.
 
-Run it from the repository root (the figure goes to
-``eem_classification.png`` or to the path given)::
+Run it from the repository root::
 
     python examples/plot_eem_classification.py [figure.png]
 
-matplotlib is optional: without it the summary is printed and the plot is
-skipped.
+With a path the figure is saved there; without one it is shown on screen.
 """
 
 import sys
 import warnings
 
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -86,48 +85,41 @@ for width, clf in fits.items():
 # %%
 # The figure
 # ----------
-def plot(path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: plot skipped (pip install matplotlib).")
-        return
-    fig, (ax_acc, ax_curve) = plt.subplots(1, 2, figsize=(10, 4))
-    accuracy = [fits[w].score(X_test, y_test) for w in WIDTHS]
-    ax_acc.semilogx(WIDTHS, accuracy, "o-", base=2, label="EEM, fixed width")
-    rule = fits["normal_reference"]
-    ax_acc.plot(
-        rule.kernel_width_,
-        rule.score(X_test, y_test),
-        "s",
-        color="C3",
-        label="EEM, normal_reference rule",
-    )
-    ax_acc.axhline(
-        reference.score(X_test, y_test), color="k", ls="--", label="MLPClassifier"
-    )
-    ax_acc.set_xlabel("kernel_width (pairwise)")
-    ax_acc.set_ylabel("test accuracy")
-    ax_acc.set_title("(a) digits: accuracy against the kernel width")
-    ax_acc.legend(loc="lower right")
-    colours = plt.cm.viridis(np.linspace(0, 1, len(WIDTHS)))
-
-    def fall(clf):
-        return np.asarray(clf.loss_curve_) - clf.loss_curve_[0]
-
-    for width, colour in zip(WIDTHS, colours, strict=True):
-        ax_curve.plot(fall(fits[width]), color=colour, label=f"s = {width}")
-    ax_curve.plot(fall(rule), color="C3", ls=":", label="normal_reference")
-    ax_curve.set_xlabel("epoch")
-    ax_curve.set_ylabel("training entropy -log V, change since epoch 1")
-    ax_curve.set_title("(b) the entropy per epoch")
-    ax_curve.legend(fontsize="small", ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    print(f"figure written to {path}")
+fig, (ax_acc, ax_curve) = plt.subplots(1, 2, figsize=(10, 4))
+accuracy = [fits[w].score(X_test, y_test) for w in WIDTHS]
+ax_acc.semilogx(WIDTHS, accuracy, "o-", base=2, label="EEM, fixed width")
+rule = fits["normal_reference"]
+ax_acc.plot(
+    rule.kernel_width_,
+    rule.score(X_test, y_test),
+    "s",
+    color="C3",
+    label="EEM, normal_reference rule",
+)
+ax_acc.axhline(
+    reference.score(X_test, y_test), color="k", ls="--", label="MLPClassifier"
+)
+ax_acc.set_xlabel("kernel_width (pairwise)")
+ax_acc.set_ylabel("test accuracy")
+ax_acc.set_title("(a) digits: accuracy against the kernel width")
+ax_acc.legend(loc="lower right")
+colours = plt.cm.viridis(np.linspace(0, 1, len(WIDTHS)))
 
 
-plot(sys.argv[1] if len(sys.argv) > 1 else "eem_classification.png")
+def fall(clf):
+    return np.asarray(clf.loss_curve_) - clf.loss_curve_[0]
+
+
+for width, colour in zip(WIDTHS, colours, strict=True):
+    ax_curve.plot(fall(fits[width]), color=colour, label=f"s = {width}")
+ax_curve.plot(fall(rule), color="C3", ls=":", label="normal_reference")
+ax_curve.set_xlabel("epoch")
+ax_curve.set_ylabel("training entropy -log V, change since epoch 1")
+ax_curve.set_title("(b) the entropy per epoch")
+ax_curve.legend(fontsize="small", ncol=2)
+fig.tight_layout()
+if len(sys.argv) > 1:
+    fig.savefig(sys.argv[1], dpi=110)
+    print(f"figure written to {sys.argv[1]}")
+else:
+    plt.show()

@@ -26,18 +26,18 @@ Targets are normalised over the whole data set into (0.05, 0.95), as the
 paper normalises all samples, and passed with ``target_range=None`` (the
 default would re-scale the training targets, and one pattern has no range).
 
-Run it from the repository root (the figure goes to ``eom_overshoot.png`` or
-to the path given)::
+Run it from the repository root::
 
     python examples/plot_eom_overshoot.py [figure.png]
 
-matplotlib is optional: without it the summary is printed and the plot is
-skipped.
+With a path the figure is saved there; without one it is shown on screen.
 """
 
 import sys
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from sklearn.preprocessing import MinMaxScaler
 
 from skentropy import EOMRegressor
@@ -113,50 +113,40 @@ tbp_err = (runs["TBP"][1] - target) / (runs["TBP"][1][0] - target)
 shown = np.argsort(tbp_err.min(axis=0))[:3]
 
 
-def plot(path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        print("matplotlib is not installed: plot skipped (pip install matplotlib).")
-        return
-    colors = {"TBP": "tab:blue", "EOM": "tab:red"}
-    fig, axes = plt.subplots(3, 2, figsize=(9, 10.5))
-    ax = axes[0, 0]
-    for name, (loss, _) in runs.items():
-        ax.semilogy(loss, "o-", ms=3, color=colors[name], label=name)
-    ax.axhline(TOL, color="grey", ls=":", lw=1, label="acceptable error")
-    ax.set(xlabel="iteration", ylabel="total error E", title="(a) total error")
+colors = {"TBP": "tab:blue", "EOM": "tab:red"}
+fig, axes = plt.subplots(3, 2, figsize=(9, 10.5))
+ax = axes[0, 0]
+for name, (loss, _) in runs.items():
+    ax.semilogy(loss, "o-", ms=3, color=colors[name], label=name)
+ax.axhline(TOL, color="grey", ls=":", lw=1, label="acceptable error")
+ax.set(xlabel="iteration", ylabel="total error E", title="(a) total error")
+ax.legend()
+for ax, k in zip(axes.ravel()[1:4], shown, strict=True):
+    for name, (_, kelvin) in runs.items():
+        ax.plot(kelvin[:, k], "o-", ms=3, color=colors[name], label=name)
+    ax.axhline(target[k], color="green", ls="--", lw=1.5, label="target")
+    freq = RADIATIVE_TRANSFER_FREQUENCIES_GHZ[k]
+    ax.set(
+        xlabel="iteration",
+        ylabel="brightness temperature (K)",
+        title=f"(b) output {k} ({freq:.2f} GHz)",
+    )
     ax.legend()
-    for ax, k in zip(axes.ravel()[1:4], shown, strict=True):
-        for name, (_, kelvin) in runs.items():
-            ax.plot(kelvin[:, k], "o-", ms=3, color=colors[name], label=name)
-        ax.axhline(target[k], color="green", ls="--", lw=1.5, label="target")
-        freq = RADIATIVE_TRANSFER_FREQUENCIES_GHZ[k]
-        ax.set(
-            xlabel="iteration",
-            ylabel="brightness temperature (K)",
-            title=f"(b) output {k} ({freq:.2f} GHz)",
-        )
-        ax.legend()
-    for ax, (name, (_, kelvin)) in zip(axes[2], runs.items(), strict=True):
-        err = kelvin - target
-        ax.plot(err / np.where(err[0] != 0, err[0], 1.0), color=colors[name], lw=1)
-        ax.axhline(0, color="black", lw=1)
-        ax.set(
-            xlabel="iteration",
-            ylabel="error / initial error",
-            ylim=(-0.6, 1.05),
-            title=f"(c) {name}: all 58 outputs (< 0: overshoot)",
-        )
-    for ax in axes.ravel():
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    print(f"plot written to {path}")
-
-
-plot(sys.argv[1] if len(sys.argv) > 1 else "eom_overshoot.png")
+for ax, (name, (_, kelvin)) in zip(axes[2], runs.items(), strict=True):
+    err = kelvin - target
+    ax.plot(err / np.where(err[0] != 0, err[0], 1.0), color=colors[name], lw=1)
+    ax.axhline(0, color="black", lw=1)
+    ax.set(
+        xlabel="iteration",
+        ylabel="error / initial error",
+        ylim=(-0.6, 1.05),
+        title=f"(c) {name}: all 58 outputs (< 0: overshoot)",
+    )
+for ax in axes.ravel():
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+fig.tight_layout()
+if len(sys.argv) > 1:
+    fig.savefig(sys.argv[1], dpi=110)
+    print(f"figure written to {sys.argv[1]}")
+else:
+    plt.show()

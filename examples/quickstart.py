@@ -1,4 +1,6 @@
-"""Quick start: CE, MIN-ENT and MIX-ENT on the bundled digits, clean and noisy.
+"""
+Quick start: CE, MIN-ENT and MIX-ENT on the bundled digits
+==========================================================
 
 Trains :class:`skentropy.MinEntMLPClassifier` with each loss on scikit-learn's
 bundled ``load_digits`` (no download), once with clean training labels and

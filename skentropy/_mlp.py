@@ -810,6 +810,9 @@ class EEMMLPClassifier(
     (0, 1), by machine epsilon. ``predict`` takes their argmax
     (multiclass), compares the positive output with 0.5 (binary: the argmax
     of ``predict_proba``) or thresholds each label at 0.5 (multilabel).
+    These are scores, not calibrated probabilities (the entropy of the
+    errors does not reward calibration): for probabilities, wrap the
+    classifier in :class:`~sklearn.calibration.CalibratedClassifierCV`.
 
     ``loss="squared_error"`` on the same logistic outputs is the baseline of
     the EEM papers; ``loss="cross_entropy"`` is ``MLPClassifier`` (softmax

@@ -172,8 +172,9 @@ def information_potential(
     multioutput : {"joint", "marginal", "raw_values"}, default="joint"
         For several outputs: ``"joint"`` treats each row of errors as one
         vector (an isotropic multivariate kernel); ``"marginal"`` multiplies
-        the per-output potentials (each with its own ``"silverman"`` width);
-        ``"raw_values"`` returns them as an array.
+        the per-output potentials (a width rule such as ``"silverman"`` is
+        applied to each output's errors on their own; a float width is used
+        for every output); ``"raw_values"`` returns them as an array.
 
     Returns
     -------
