@@ -35,8 +35,8 @@ For each (dataset, learning rate, seed) and method:
 
 Targets (PASS/FAIL, per dataset and learning rate, medians over the seeds):
 the multi-pattern mode reaches TBP's final training error in no more passes
-than TBP, its mean step overshoot is below TBP's, and its CV R^2 is within
-2 % of TBP's.
+than TBP, its mean step overshoot is below TBP's, and its CV R^2 is at most
+2 % (relative) below TBP's.
 
 How to run (from the repository root)
 -------------------------------------
@@ -201,7 +201,8 @@ def summarise(name, lr, runs, methods):
     reach_ok = all(v is not None and v <= 1.0 for v in reaches)
     cv_tbp = statistics.median(r["cv"]["TBP"] for r in runs)
     cv_pp = statistics.median(r["cv"]["per_pattern"] for r in runs)
-    cv_gap = abs(cv_pp - cv_tbp) / abs(cv_tbp)
+    # Worse than TBP by at most the tolerance; better is no miss.
+    cv_gap = (cv_tbp - cv_pp) / abs(cv_tbp)
     return [
         (
             f"{name} lr {lr:g}: per_pattern passes to TBP's final error, every seed",
@@ -217,7 +218,7 @@ def summarise(name, lr, runs, methods):
             med("per_pattern", "crossing_mean") < med("TBP", "crossing_mean"),
         ),
         (
-            f"{name} lr {lr:g}: CV R^2 gap to TBP",
+            f"{name} lr {lr:g}: CV R^2 shortfall against TBP",
             f"{100 * cv_gap:.2f} % ({cv_pp:.4f} vs {cv_tbp:.4f})",
             f"<= {100 * CV_TOLERANCE:g} %",
             cv_gap <= CV_TOLERANCE,

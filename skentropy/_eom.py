@@ -57,8 +57,8 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
     The logistic (and tanh) hidden units need inputs on a scale of about
     one: scale ``X`` first (``MinMaxScaler`` or ``StandardScaler`` in a
     :class:`~sklearn.pipeline.Pipeline`). ``fit`` warns when most hidden
-    units start saturated (scikit-learn's raw diabetes data, for example,
-    reaches a training R^2 of 0.04 unscaled against 0.42 scaled).
+    units start saturated (on scikit-learn's raw diabetes data, for
+    example, the training R^2 is a fraction of the scaled data's).
 
     The overshoot definition is judged per output on its error averaged over
     the training patterns (for one pattern, exactly the paper's definition);
@@ -74,21 +74,22 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
     Which mode to use:
 
     - ``"eliminate"`` on one or a few patterns, the paper's setting: every
-      output stays on its side of its target, and the target error is
-      reached in 4-5 iterations where plain backprop needs 8-23 (learning
-      rates 2.5-10, where plain backprop overshoots on 95-100 % of the
-      outputs). Each iteration costs about ten forward/backward passes, so
-      it is 3-9x slower in wall time; on many noisy patterns it stalls
-      (hence the ``poor_score`` tag).
+      output stays on its side of its target, and the target error takes
+      fewer iterations than plain backprop where that overshoots. Each
+      iteration costs about ten forward/backward passes, though, so it is
+      slower in wall time; on many noisy patterns it stalls (hence the
+      ``poor_score`` tag).
     - ``"per_pattern"`` on many patterns: where plain backprop oscillates
-      (200 radiative-transfer patterns, learning rates 2 and 8) it reaches
-      plain backprop's final training error in a quarter to a half of the
-      passes with a fifth of the step-to-step overshoot; where plain
-      backprop does not overshoot it behaves like it.
+      it reaches plain backprop's final training error in fewer passes
+      with less step-to-step overshoot; where plain backprop does not
+      overshoot it behaves like it. It does not help everywhere (on
+      scikit-learn's diabetes data at high learning rates it overshoots as
+      much as plain backprop).
     - ``"ignore"`` (the default): plain backprop.
 
+    The user guide's EOM page gives the measured figures;
     ``benchmarks/eom_paper.py``, ``benchmarks/eom_patterns.py`` and
-    ``examples/plot_eom_overshoot.py`` measure all three.
+    ``examples/plot_eom_overshoot.py`` measure all three modes.
 
     Parameters
     ----------

@@ -69,7 +69,8 @@ SETTINGS = {
 # check's 15 weighted rows and ~30 repeated rows are each one batch, summed
 # in a different order, and over 200 Adam epochs of an LSTM reading
 # 30-step sequences those 1e-16 differences outgrow the check's rtol=1e-7;
-# at INIT_PARAMS' 50 epochs it passes (README, "Compatibility").
+# at INIT_PARAMS' 50 epochs it passes (docs/install.rst, "scikit-learn
+# compatibility").
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
 
 
