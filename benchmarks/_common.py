@@ -28,7 +28,10 @@ the set-up every script needs lives here:
 
 The scripts import this module as ``_common``, which works when they run as
 ``python benchmarks/<script>.py`` (the script's folder is on ``sys.path``).
-Tests never import a benchmark script: what a test needs belongs in the package.
+What a test needs belongs in the package. The one exception is a script's own
+measurement code: tests/test_benchmark_minent_digits.py loads
+``minent_digits.py`` from its file to check its calibration error and its
+command line, and restores the environment that :func:`pin_threads` changes.
 """
 
 import argparse
