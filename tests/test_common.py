@@ -45,7 +45,8 @@ SETTINGS = {
         {"loss": loss} for loss in ("cross_entropy", "min_ent", "mix_ent")
     ],
     "EOMRegressor": [
-        {"overshoot": mode} for mode in ("eliminate", "per_pattern", "ignore")
+        *({"overshoot": mode} for mode in ("eliminate", "per_pattern", "ignore")),
+        {"overshoot": "eliminate", "correction": "output_root"},
     ],
     "EEMMLPRegressor": [{"loss": loss} for loss in ("eem", "squared_error")],
     "EEMMLPClassifier": [
