@@ -75,10 +75,12 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
 
     - ``"eliminate"`` on one or a few patterns, the paper's setting: every
       output stays on its side of its target, and the target error takes
-      fewer iterations than plain backprop where that overshoots. Each
-      iteration costs about ten forward/backward passes, though, so it is
-      slower in wall time; on many noisy patterns it stalls (hence the
-      ``poor_score`` tag).
+      fewer iterations than plain backprop where that overshoots. With the
+      paper's corrections each iteration costs about ten forward/backward
+      passes, so it is slower in wall time; with
+      ``correction="output_root"`` it is faster than plain backprop where
+      that overshoots almost every output. On many noisy patterns it stalls
+      (hence the ``poor_score`` tag).
     - ``"per_pattern"`` on many patterns: where plain backprop oscillates
       it reaches plain backprop's final training error in fewer passes
       with less step-to-step overshoot; where plain backprop does not
@@ -119,7 +121,9 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
         solved without a network pass; this is the point the paper's rounds
         converge to, reached at once. Where the hidden layers' step alone
         moved an output across, that step is shrunk or undone first. No
-        output crosses by more than round-off, and where plain backprop
+        output crosses by more than round-off (or, for an output already
+        converged by the ``gradient_tol`` guard, its jitter), and where
+        plain backprop
         overshoots almost every output the target error often takes one
         iteration: the faster choice on one or a few patterns (the user
         guide's EOM page has the figures). Ignored by the other modes.

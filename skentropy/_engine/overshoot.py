@@ -83,11 +83,17 @@ whole, to half the share at which the worst such output (interpolated
 linearly from its anchor error) would cross, at most ``_ROOT_SHRINKS``
 times, and undone when that share is under a sixteenth: the anchor has
 every output on its side, so at the anchor's hidden activations every root
-is bracketed. Every parameter thus stays between its last two values and no
-output crosses by more than round-off (the paper's rounds leave crossings
-of up to about 1e-3 of the range at their cap). A mean error within
-round-off of zero is on no side (it is at the target). What still crosses
-after that is left to the paper's rounds, which then rarely run.
+is bracketed. Once the hidden step has been undone, later iterations step
+the output layer only (measured: on single patterns every later hidden step
+was undone again, and skipping them keeps the iterations and the final
+error while saving a pass and a half per iteration). Every parameter thus
+stays between its last two values, and no output crosses by more than
+round-off, apart from the jitter the paper's guard allows a converged
+output (bias gradient below ``gradient_tol`` at both ends); the paper's
+rounds leave crossings of up to about 1e-3 of the range at their cap. A
+mean error within round-off of zero is on no side (it is at the target).
+What still crosses after that is left to the paper's rounds, which then
+rarely run.
 
 Cost: two output-layer forwards (``z_a`` and ``z_b``), one more forward
 per shrink, and the re-evaluation of the output layer. Measured on single
@@ -546,9 +552,9 @@ def fit_overshoot(
 
         def across(out):
             """Outputs whose mean error is on the other side than at the start."""
-            error = mean_rows(out) - target_mean
-            side = np.where(np.abs(error) > roundoff, np.sign(error), 0)
-            return (side == -reference_side) & (reference_side != 0)
+            # Opposite signs, by more than round-off (reference_side is
+            # +-1, or 0 for an output that started on its target).
+            return (mean_rows(out) - target_mean) * reference_side < -roundoff
 
         across_at_anchor = np.zeros(y.shape[1], dtype=bool)
         output_bias = network.layers[-1].bias_slice
@@ -581,6 +587,7 @@ def fit_overshoot(
 
         out_layer = network.layers[-1]
         out_shape = (out_layer.fan_in, out_layer.fan_out)
+        hidden_frozen = [False]
 
         def move_to_roots(crossed):
             """Output rows of the ``crossed`` units to their error's root
@@ -594,42 +601,50 @@ def fit_overshoot(
                     return int(shrinks and hidden_mask.sum()), shrinks
                 z_a = evaluate.output_logits(a)
                 z_b = evaluate.output_logits(params)
-                t = output_roots(
-                    z_a[:, crossed], z_b[:, crossed], y[:, crossed], sample_weight
-                )
-                found = np.isfinite(t)
-                # The mean error at t = 0: the anchor's rows on the new
-                # hidden activations. At the target (within round-off) the
-                # output keeps its anchor row.
-                f0 = mean_rows(_sigmoid(z_a[:, crossed]) - y[:, crossed])
-                at_target = ~found & (np.abs(f0) <= roundoff)
-                t[at_target], found = 0.0, found | at_target
-                if found.all() or not last or shrinks > _ROOT_SHRINKS:
+                t = output_roots(z_a, z_b, y, sample_weight)
+                missing = crossed & np.isnan(t)
+                if missing.any():
+                    # The mean error at t = 0: the anchor's rows on the new
+                    # hidden activations. At the target (within round-off)
+                    # the output keeps its anchor row.
+                    f0 = mean_rows(_sigmoid(z_a) - y)
+                    at_target = missing & (np.abs(f0) <= roundoff)
+                    t[at_target] = 0.0
+                    missing &= ~at_target
+                if not missing.any() or not last or shrinks > _ROOT_SHRINKS:
                     break
                 shrinks += 1
                 # Keep half the share of the hidden step at which the worst
                 # output, interpolated linearly from its anchor error to f0,
                 # would cross; undo the step when that is under a sixteenth
-                # or the shrinks are used up.
-                e_anchor = mean_rows(err_a)[crossed][~found]
-                share = 0.5 * float(np.min(e_anchor / (e_anchor - f0[~found])))
+                # or the shrinks are used up. Once undone, later iterations
+                # step the output layer only: the hidden layers' steps would
+                # be undone again.
+                e_anchor = mean_rows(err_a)[missing]
+                share = 0.5 * float(np.min(e_anchor / (e_anchor - f0[missing])))
                 if shrinks > _ROOT_SHRINKS or not share >= _ROOT_MIN_SHARE:
                     share = 0.0
+                    hidden_frozen[0] = True
                 params[hidden_mask] = a[hidden_mask] + share * (
                     params[hidden_mask] - a[hidden_mask]
                 )
                 _, out = evaluate.evaluate(params)
                 crossed = across(out) & ~across_at_anchor
-            units = np.flatnonzero(crossed)[found]
-            moved = int(shrinks and hidden_mask.sum())
-            if units.size:
-                t = (t[found] * (1.0 - _ROOT_MARGIN)).astype(params.dtype)
+            move = crossed & ~missing
+            n_moved = int(np.count_nonzero(move))
+            moved = int(shrinks and hidden_mask.sum()) + n_moved * (
+                out_layer.fan_in + 1
+            )
+            if n_moved:
+                # Full-width where(): rows not moved keep their values bit
+                # for bit, without fancy-indexed copies.
+                share = np.where(move, t * (1.0 - _ROOT_MARGIN), 0.0)
+                share = share.astype(params.dtype)
                 w_a = a[out_layer.weight_slice].reshape(out_shape)
                 w_b = params[out_layer.weight_slice].reshape(out_shape)
-                w_b[:, units] = w_a[:, units] + t * (w_b[:, units] - w_a[:, units])
+                w_b[...] = np.where(move, w_a + share * (w_b - w_a), w_b)
                 b_a, b_b = a[out_layer.bias_slice], params[out_layer.bias_slice]
-                b_b[units] = b_a[units] + t * (b_b[units] - b_a[units])
-                moved += units.size * (out_layer.fan_in + 1)
+                b_b[...] = np.where(move, b_a + share * (b_b - b_a), b_b)
             return moved, shrinks
 
         # Ctrl-C keeps the last accepted iterate, as scikit-learn's MLP keeps
@@ -638,7 +653,7 @@ def fit_overshoot(
             for iteration in range(1, max_iter + 1):
                 passes_before = evaluate.passes
                 params -= learning_rate * g_a
-                e_b, out = evaluate.evaluate(params)
+                e_b, out = evaluate.evaluate(params, last if hidden_frozen[0] else 0)
                 overshoot_fraction = float(np.mean(across(out)))
                 # Errors the plain step flipped (a zero error has no side).
                 np.subtract(out, y, out=err_b)
@@ -721,7 +736,9 @@ def fit_overshoot(
                             if not crossed.any():
                                 break
 
-                g_b = evaluate.gradient()
+                g_b = evaluate.gradient(last if hidden_frozen[0] else 0)
+                if hidden_frozen[0]:
+                    g_b[hidden_mask] = 0.0
                 if not (math.isfinite(e_b) and np.isfinite(params).all()):
                     params[...] = a
                     result.diverged_iter = iteration
