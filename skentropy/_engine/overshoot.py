@@ -242,10 +242,6 @@ _ROOT_TOL = 1e-12
 _ROOT_MAX_ITER = 60
 
 
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
 def output_roots(z_a, z_b, y, sample_weight=None) -> np.ndarray:
     """Step fractions ``t`` in (0, 1) that put each output's mean error at zero.
 
@@ -268,7 +264,8 @@ def output_roots(z_a, z_b, y, sample_weight=None) -> np.ndarray:
             return np.where((t > 0) & (t < 1), t, np.nan)
 
         def f(t):
-            return np.average(_sigmoid(z_a + t * dz) - y, axis=0, weights=sample_weight)
+            outputs = ACTIVATIONS["logistic"](z_a + t * dz)  # a fresh array
+            return np.average(outputs - y, axis=0, weights=sample_weight)
 
         lo, hi = np.zeros(z_a.shape[1]), np.ones(z_a.shape[1])
         f_lo, f_hi = f(lo), f(hi)
@@ -540,9 +537,7 @@ def fit_overshoot(
             return np.average(values, axis=0, weights=sample_weight)
 
         target_mean = mean_rows(y)
-        reference_side = np.sign(
-            np.average(out, axis=0, weights=sample_weight) - target_mean
-        )
+        reference_side = np.sign(mean_rows(out) - target_mean)
         if record_outputs:
             result.outputs_curve.append(out.copy())
         a = params.copy()
@@ -591,7 +586,9 @@ def fit_overshoot(
 
         out_layer = network.layers[-1]
         out_shape = (out_layer.fan_in, out_layer.fan_out)
-        hidden_frozen = [False]
+        # Once outputs have landed, only the output layer steps (see the
+        # module docstring).
+        hidden_frozen = False
 
         def move_to_roots(crossed):
             """Output rows of the ``crossed`` units to their error's root
@@ -599,6 +596,7 @@ def fit_overshoot(
             (the hidden layers' step alone moved the output across), the
             hidden layers' step is shrunk first (see :data:`_ROOT_SHRINKS`).
             Returns ``(parameters moved, evaluations)``."""
+            nonlocal hidden_frozen
             shrinks = 0
             while True:
                 if not crossed.any():  # the shrunk step crosses nothing
@@ -611,7 +609,7 @@ def fit_overshoot(
                     # The mean error at t = 0: the anchor's rows on the new
                     # hidden activations. At the target (within round-off)
                     # the output keeps its anchor row.
-                    f0 = mean_rows(_sigmoid(z_a) - y)
+                    f0 = mean_rows(ACTIVATIONS["logistic"](z_a.copy()) - y)
                     at_target = missing & (np.abs(f0) <= roundoff)
                     t[at_target] = 0.0
                     missing &= ~at_target
@@ -627,7 +625,7 @@ def fit_overshoot(
                 share = 0.5 * float(np.min(e_anchor / (e_anchor - f0[missing])))
                 if shrinks > _ROOT_SHRINKS or not share >= _ROOT_MIN_SHARE:
                     share = 0.0
-                    hidden_frozen[0] = True
+                    hidden_frozen = True
                 params[hidden_mask] = a[hidden_mask] + share * (
                     params[hidden_mask] - a[hidden_mask]
                 )
@@ -640,7 +638,7 @@ def fit_overshoot(
             )
             if n_moved:
                 # Landed outputs: later hidden steps would only be undone.
-                hidden_frozen[0] = True
+                hidden_frozen = True
                 # Full-width where(): rows not moved keep their values bit
                 # for bit, without fancy-indexed copies.
                 share = np.where(move, t * (1.0 - _ROOT_MARGIN), 0.0)
@@ -658,7 +656,7 @@ def fit_overshoot(
             for iteration in range(1, max_iter + 1):
                 passes_before = evaluate.passes
                 params -= learning_rate * g_a
-                e_b, out = evaluate.evaluate(params, last if hidden_frozen[0] else 0)
+                e_b, out = evaluate.evaluate(params, last if hidden_frozen else 0)
                 overshoot_fraction = float(np.mean(across(out)))
                 # Errors the plain step flipped (a zero error has no side).
                 np.subtract(out, y, out=err_b)
@@ -741,8 +739,8 @@ def fit_overshoot(
                             if not crossed.any():
                                 break
 
-                g_b = evaluate.gradient(last if hidden_frozen[0] else 0)
-                if hidden_frozen[0]:
+                g_b = evaluate.gradient(last if hidden_frozen else 0)
+                if hidden_frozen:
                     g_b[hidden_mask] = 0.0
                 if not (math.isfinite(e_b) and np.isfinite(params).all()):
                     params[...] = a

@@ -296,7 +296,12 @@ def _epochs(
             history.validation_loss_curve.append(val_loss)
             if verbose:
                 print(
-                    progress_line(n_iter, started_at, loss=loss, validation_score=score)
+                    progress_line(
+                        n_iter,
+                        started_at,
+                        loss=f"{loss:.8f}",
+                        validation_score=f"{score:f}",
+                    )
                 )
             if score < history.best_validation_score + tol:
                 history.no_improvement_count += 1
