@@ -225,13 +225,17 @@ def _blas_threads():
 
 @quiet
 @pytest.mark.parametrize("estimator", ["regressor", "classifier"])
-def test_one_blas_thread_gives_the_same_fit(estimator):
-    """threadpool_limits(1, "blas") around a fit: same weights, bit for bit.
+def test_blas_threads_change_the_fit_only_by_round_off(estimator):
+    """threadpool_limits(1, "blas") around a fit: the same weights to round-off.
 
     conftest.py already holds BLAS at one thread for the whole session, so
     the reference fit raises the limit to several threads explicitly. The
     matrices (400 x 64 inputs, 128 hidden units, whole-data batches) are
-    large enough for OpenBLAS to split its products over threads.
+    large enough for OpenBLAS to split its products over threads. A given
+    thread count repeats its fit bit for bit; across thread counts OpenBLAS
+    may split a product's edge blocks differently (seen on an Intel Xeon
+    with the SkylakeX kernel: 2e-16 apart after five epochs, where an AMD
+    EPYC gave identical bits), so only agreement to round-off is promised.
     """
     rng = np.random.RandomState(0)
     X = rng.normal(size=(400, 64))
@@ -248,10 +252,16 @@ def test_one_blas_thread_gives_the_same_fit(estimator):
     with threadpool_limits(limits=many, user_api="blas"):
         assert _blas_threads() == {many}
         threaded = clone(est).fit(X, y)
+        _assert_same_fit(clone(est).fit(X, y), threaded)
     with threadpool_limits(limits=1, user_api="blas"):
         assert _blas_threads() == {1}
         single = clone(est).fit(X, y)
-    _assert_same_fit(single, threaded)
+    arrays_single, arrays_threaded = _fitted_arrays(single), _fitted_arrays(threaded)
+    assert list(arrays_single) == list(arrays_threaded)
+    for name, value in arrays_single.items():
+        np.testing.assert_allclose(
+            value, arrays_threaded[name], rtol=1e-10, atol=1e-14, err_msg=name
+        )
 
 
 # -- a Dask cluster ------------------------------------------------------------
