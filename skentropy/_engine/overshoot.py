@@ -510,9 +510,6 @@ def fit_overshoot(
     iteration and ends training when it returns true.
     """
     started_at = time.perf_counter()
-    evaluate = _Evaluator(network, x, y, alpha, sample_weight, lazy=lazy)
-    n = evaluate.scale  # the total error is the (weighted) sum over patterns
-    result = EOMResult(outputs_curve=[] if record_outputs else None)
     if definition not in ("mean", "per_pattern"):
         raise ValueError(
             f"definition must be 'mean' or 'per_pattern', got {definition!r}"
@@ -521,258 +518,52 @@ def fit_overshoot(
         raise ValueError(
             f"correction must be 'paper' or 'output_root', got {correction!r}"
         )
-    masks = _layer_masks(network)
-    last = len(masks) - 1
-    hidden_mask = np.logical_or.reduce(masks[:-1]) if last else ~masks[-1]
-
+    result = EOMResult(outputs_curve=[] if record_outputs else None)
     with np.errstate(over="ignore", invalid="ignore"):
-        e_a, out = evaluate.evaluate(params)
-        g_a = evaluate.gradient().copy()
-        result.initial_loss = e_a * n
-
-        def mean_rows(values):
-            """Mean over the patterns (weighted); one pattern's own row."""
-            if sample_weight is None:
-                return values[0] if values.shape[0] == 1 else values.mean(axis=0)
-            return np.average(values, axis=0, weights=sample_weight)
-
-        target_mean = mean_rows(y)
-        reference_side = np.sign(mean_rows(out) - target_mean)
+        loop = _OvershootLoop(
+            network,
+            params,
+            x,
+            y,
+            learning_rate=learning_rate,
+            gradient_tol=gradient_tol,
+            max_corrections=max_corrections,
+            alpha=alpha,
+            sample_weight=sample_weight,
+            lazy=lazy,
+            correction=correction if eliminate else None,
+            definition=definition,
+        )
+        n = loop.evaluate.scale  # the total error is the weighted sum
+        result.initial_loss = loop.e_a * n
         if record_outputs:
-            result.outputs_curve.append(out.copy())
-        a = params.copy()
-        err_a = out - y  # the anchor's errors, per pattern
-        err_b, product = np.empty_like(err_a), np.empty_like(err_a)
-
-        # With the output-root correction outputs land on their targets, so a
-        # mean error within round-off of zero is on no side (it is at the
-        # target); the paper's rounds never get there and keep plain signs.
-        roundoff = 64 * np.finfo(y.dtype).eps if correction == "output_root" else 0
-
-        def across(out):
-            """Outputs whose mean error is on the other side than at the start."""
-            # Opposite signs, by more than round-off (reference_side is
-            # +-1, or 0 for an output that started on its target).
-            return (mean_rows(out) - target_mean) * reference_side < -roundoff
-
-        across_at_anchor = np.zeros(y.shape[1], dtype=bool)
-        output_bias = network.layers[-1].bias_slice
-
-        def output_converged(g_b):
-            """The paper's guard at the output level: an output whose bias
-            gradient is below gradient_tol at both ends has converged, and
-            its crossing is jitter, not overshoot."""
-            return (np.abs(g_a[output_bias]) < gradient_tol) & (
-                np.abs(g_b[output_bias]) < gradient_tol
-            )
-
-        def overshooting(out):
-            """Outputs newly across their target, unless converged."""
-            g_b = evaluate.gradient(last)
-            return across(out) & ~across_at_anchor & ~output_converged(g_b)
-
-        def correct(subset, e_b, g_b, anchor_weight=None):
-            """Eq. 12 / Eq. 13 on the parameters in ``subset``, in place."""
-            params[subset], _ = correct_overshoot(
-                a[subset],
-                params[subset],
-                e_a,
-                e_b,
-                g_a[subset],
-                g_b[subset],
-                gradient_tol,
-                anchor_weight,
-            )
-
-        out_layer = network.layers[-1]
-        out_shape = (out_layer.fan_in, out_layer.fan_out)
-        # Once outputs have landed, only the output layer steps (see the
-        # module docstring).
-        hidden_frozen = False
-
-        def move_to_roots(crossed):
-            """Output rows of the ``crossed`` units to their error's root
-            along the step, just short of it. Where a root is not bracketed
-            (the hidden layers' step alone moved the output across), the
-            hidden layers' step is shrunk first (see :data:`_ROOT_SHRINKS`).
-            Returns ``(parameters moved, evaluations)``."""
-            nonlocal hidden_frozen
-            shrinks = 0
-            while True:
-                if not crossed.any():  # the shrunk step crosses nothing
-                    return int(shrinks and hidden_mask.sum()), shrinks
-                z_a = evaluate.output_logits(a)
-                z_b = evaluate.output_logits(params)
-                t = output_roots(z_a, z_b, y, sample_weight)
-                missing = crossed & np.isnan(t)
-                if missing.any():
-                    # The mean error at t = 0: the anchor's rows on the new
-                    # hidden activations. At the target (within round-off)
-                    # the output keeps its anchor row.
-                    f0 = mean_rows(ACTIVATIONS["logistic"](z_a.copy()) - y)
-                    at_target = missing & (np.abs(f0) <= roundoff)
-                    t[at_target] = 0.0
-                    missing &= ~at_target
-                if not missing.any() or not last or shrinks > _ROOT_SHRINKS:
-                    break
-                shrinks += 1
-                # Keep half the share of the hidden step at which the worst
-                # output, interpolated linearly from its anchor error to f0,
-                # would cross; undo the step when that is under a sixteenth
-                # or the shrinks are used up. Once undone, later iterations
-                # step the output layer only (see the module docstring).
-                e_anchor = mean_rows(err_a)[missing]
-                share = 0.5 * float(np.min(e_anchor / (e_anchor - f0[missing])))
-                if shrinks > _ROOT_SHRINKS or not share >= _ROOT_MIN_SHARE:
-                    share = 0.0
-                    hidden_frozen = True
-                params[hidden_mask] = a[hidden_mask] + share * (
-                    params[hidden_mask] - a[hidden_mask]
-                )
-                _, out = evaluate.evaluate(params)
-                crossed = across(out) & ~across_at_anchor
-            move = crossed & ~missing
-            n_moved = int(np.count_nonzero(move))
-            moved = int(shrinks and hidden_mask.sum()) + n_moved * (
-                out_layer.fan_in + 1
-            )
-            if n_moved:
-                # Landed outputs: later hidden steps would only be undone.
-                hidden_frozen = True
-                # Full-width where(): rows not moved keep their values bit
-                # for bit, without fancy-indexed copies.
-                share = np.where(move, t * (1.0 - _ROOT_MARGIN), 0.0)
-                share = share.astype(params.dtype)
-                w_a = a[out_layer.weight_slice].reshape(out_shape)
-                w_b = params[out_layer.weight_slice].reshape(out_shape)
-                w_b[...] = np.where(move, w_a + share * (w_b - w_a), w_b)
-                b_a, b_b = a[out_layer.bias_slice], params[out_layer.bias_slice]
-                b_b[...] = np.where(move, b_a + share * (b_b - b_a), b_b)
-            return moved, shrinks
-
+            result.outputs_curve.append(loop.out.copy())
         # Ctrl-C keeps the last accepted iterate, as scikit-learn's MLP keeps
         # the model trained so far.
         try:
             for iteration in range(1, max_iter + 1):
-                passes_before = evaluate.passes
-                params -= learning_rate * g_a
-                e_b, out = evaluate.evaluate(params, last if hidden_frozen else 0)
-                overshoot_fraction = float(np.mean(across(out)))
-                # Errors the plain step flipped (a zero error has no side).
-                np.subtract(out, y, out=err_b)
-                flipped = np.multiply(err_b, err_a, out=product) < 0
-                if sample_weight is None:
-                    crossing_fraction = np.count_nonzero(flipped) / flipped.size
-                else:
-                    crossing_fraction = float(
-                        np.mean(np.average(flipped, axis=0, weights=sample_weight))
-                    )
-                corrections = rounds = 0
-
-                if eliminate and definition == "per_pattern":
-                    g_b = evaluate.gradient()
-                    crossed = per_pattern_overshoot(
-                        err_a, err_b, sample_weight
-                    ) & ~output_converged(g_b)
-                    if crossed.any() and math.isfinite(e_b):
-                        # One joint correction of every layer, then one pass.
-                        flags = _output_unit_flags(network, crossed)
-                        flags |= (
-                            gradient_sign_flips(g_a, g_b, gradient_tol) & hidden_mask
-                        )
-                        flags &= (np.abs(g_a) >= gradient_tol) | (
-                            np.abs(g_b) >= gradient_tol
-                        )
-                        if flags.any():
-                            correct(flags, e_b, g_b)
-                            corrections, rounds = int(flags.sum()), 1
-                            e_b, out = evaluate.evaluate(params)
-                elif eliminate:
-                    # Correct while some output newly overshoots (see the module
-                    # docstring); within a round, layers go from the input side.
-                    weight = np.ones_like(params)
-                    first = np.ones(params.shape, dtype=bool)
-                    crossed = overshooting(out)
-                    if (
-                        correction == "output_root"
-                        and crossed.any()
-                        and math.isfinite(e_b)
-                    ):
-                        moved, shrinks = move_to_roots(crossed)
-                        if moved:
-                            corrections, rounds = moved, shrinks + 1
-                            e_b, out = evaluate.evaluate(params, last)
-                            crossed = overshooting(out)
-                    for round_ in range(max_corrections):
-                        if not (crossed.any() and math.isfinite(e_b)):
-                            break
-                        for layer_index, mask in enumerate(masks):
-                            # The gradient of this layer at the current point.
-                            g_b = evaluate.gradient(layer_index)
-                            if layer_index == last:
-                                flags = _output_unit_flags(network, crossed)
-                            elif round_ == 0:
-                                flags = (
-                                    gradient_sign_flips(g_a, g_b, gradient_tol) & mask
-                                )
-                            else:
-                                # Outputs still across after a full round: every
-                                # hidden parameter feeds them, so all overshoot.
-                                flags = mask.copy()
-                            flags &= (np.abs(g_a) >= gradient_tol) | (
-                                np.abs(g_b) >= gradient_tol
-                            )
-                            if not flags.any():
-                                continue
-                            fresh, again = flags & first, flags & ~first
-                            for subset, w in ((fresh, None), (again, weight[again])):
-                                if subset.any():
-                                    correct(subset, e_b, g_b, w)
-                            # Illinois: halve the anchor's weight for every
-                            # parameter corrected again (it kept overshooting).
-                            weight[again] *= 0.5
-                            first &= ~flags
-                            corrections += int(flags.sum())
-                            rounds += 1
-                            e_b, out = evaluate.evaluate(params, layer_index)
-                            crossed = overshooting(out)
-                            if not crossed.any():
-                                break
-
-                g_b = evaluate.gradient(last if hidden_frozen else 0)
-                if hidden_frozen:
-                    g_b[hidden_mask] = 0.0
-                if not (math.isfinite(e_b) and np.isfinite(params).all()):
-                    params[...] = a
+                step = loop.iterate()
+                if step is None:
                     result.diverged_iter = iteration
                     break
-                a[...] = params
-                e_a = e_b
-                g_a[...] = g_b
-                if eliminate:
-                    across_at_anchor = across(out)
-                if rounds:  # corrected: the accepted point's own errors
-                    np.subtract(out, y, out=err_a)
-                else:  # the plain step's errors are the accepted point's
-                    err_a, err_b = err_b, err_a
-                total = e_a * n
+                total = loop.e_a * n
                 result.n_iter = iteration
                 result.loss_curve.append(total)
-                result.overshoot_curve.append(overshoot_fraction)
-                result.crossing_curve.append(crossing_fraction)
-                result.corrections_curve.append(corrections)
-                result.rounds_curve.append(rounds)
-                result.passes_curve.append(evaluate.passes - passes_before)
+                result.overshoot_curve.append(step.overshoot_fraction)
+                result.crossing_curve.append(step.crossing_fraction)
+                result.corrections_curve.append(step.corrections)
+                result.rounds_curve.append(step.rounds)
+                result.passes_curve.append(step.passes)
                 if record_outputs:
-                    result.outputs_curve.append(out.copy())
+                    result.outputs_curve.append(loop.out.copy())
                 if verbose:
                     print(
                         progress_line(
                             iteration,
                             started_at,
                             total_error=f"{total:.8g}",
-                            overshoot=f"{overshoot_fraction:.3f}",
-                            corrections=str(corrections),
+                            overshoot=f"{step.overshoot_fraction:.3f}",
+                            corrections=str(step.corrections),
                         )
                     )
                 stop = on_iteration_end is not None and on_iteration_end(
@@ -784,6 +575,316 @@ def fit_overshoot(
                 if stop:
                     break
         except KeyboardInterrupt:
-            params[...] = a
+            params[...] = loop.a
             result.interrupted = True
     return result
+
+
+@dataclass
+class _Step:
+    """What one accepted iteration did (the per-iteration curves)."""
+
+    overshoot_fraction: float
+    crossing_fraction: float
+    corrections: int
+    rounds: int
+    passes: float
+
+
+class _OvershootLoop:
+    """The state of :func:`fit_overshoot` between iterations, and one iteration.
+
+    ``a``, ``e_a``, ``g_a`` and ``err_a`` are the last accepted iterate, its
+    mean error, gradient and per-pattern errors; ``params`` is the working
+    vector (the caller's, updated in place). ``correction`` is None for
+    plain backprop, else ``"paper"`` or ``"output_root"``. Call with
+    floating-point warnings silenced (overflow in the logistic is expected).
+    """
+
+    def __init__(
+        self,
+        network: FeedForwardNetwork,
+        params: np.ndarray,
+        x,
+        y: np.ndarray,
+        *,
+        learning_rate: float,
+        gradient_tol: float,
+        max_corrections: int,
+        alpha: float,
+        sample_weight,
+        lazy: bool,
+        correction: str | None,
+        definition: str,
+    ):
+        self.network, self.params, self.y = network, params, y
+        self.learning_rate = learning_rate
+        self.gradient_tol = gradient_tol
+        self.max_corrections = max_corrections
+        self.sample_weight = sample_weight
+        self.correction, self.definition = correction, definition
+        self.evaluate = _Evaluator(network, x, y, alpha, sample_weight, lazy=lazy)
+        self.masks = _layer_masks(network)
+        self.last = len(self.masks) - 1
+        self.hidden_mask = (
+            np.logical_or.reduce(self.masks[:-1]) if self.last else ~self.masks[-1]
+        )
+        self.out_layer = network.layers[-1]
+
+        self.e_a, self.out = self.evaluate.evaluate(params)
+        self.g_a = self.evaluate.gradient().copy()
+        self.target_mean = self.mean_rows(y)
+        self.reference_side = np.sign(self.mean_rows(self.out) - self.target_mean)
+        self.a = params.copy()
+        self.err_a = self.out - y  # the anchor's errors, per pattern
+        self.err_b = np.empty_like(self.err_a)
+        self.product = np.empty_like(self.err_a)
+        # With the output-root correction outputs land on their targets, so a
+        # mean error within round-off of zero is on no side (it is at the
+        # target); the paper's rounds never get there and keep plain signs.
+        self.roundoff = 64 * np.finfo(y.dtype).eps if correction == "output_root" else 0
+        self.across_at_anchor = np.zeros(y.shape[1], dtype=bool)
+        # Once outputs have landed, only the output layer steps (see the
+        # module docstring).
+        self.hidden_frozen = False
+
+    # -- the overshoot definition -------------------------------------------
+
+    def mean_rows(self, values):
+        """Mean over the patterns (weighted); one pattern's own row."""
+        if self.sample_weight is None:
+            return values[0] if values.shape[0] == 1 else values.mean(axis=0)
+        return np.average(values, axis=0, weights=self.sample_weight)
+
+    def across(self, out):
+        """Outputs whose mean error is on the other side than at the start."""
+        # Opposite signs, by more than round-off (reference_side is +-1, or
+        # 0 for an output that started on its target).
+        return (
+            self.mean_rows(out) - self.target_mean
+        ) * self.reference_side < -self.roundoff
+
+    def output_converged(self, g_b):
+        """The paper's guard at the output level: an output whose bias
+        gradient is below gradient_tol at both ends has converged, and its
+        crossing is jitter, not overshoot."""
+        bias = self.out_layer.bias_slice
+        return (np.abs(self.g_a[bias]) < self.gradient_tol) & (
+            np.abs(g_b[bias]) < self.gradient_tol
+        )
+
+    def overshooting(self, out, across=None):
+        """Outputs newly across their target, unless converged. ``across``:
+        :meth:`across` of ``out`` when already known."""
+        if across is None:
+            across = self.across(out)
+        g_b = self.evaluate.gradient(self.last)
+        return across & ~self.across_at_anchor & ~self.output_converged(g_b)
+
+    def correct(self, subset, e_b, g_b, anchor_weight=None):
+        """Eq. 12 / Eq. 13 on the parameters in ``subset``, in place."""
+        a, params = self.a, self.params
+        params[subset], _ = correct_overshoot(
+            a[subset],
+            params[subset],
+            self.e_a,
+            e_b,
+            self.g_a[subset],
+            g_b[subset],
+            self.gradient_tol,
+            anchor_weight,
+        )
+
+    def above_tolerance(self, flags, g_b):
+        """``flags`` without the parameters the paper's guard freezes."""
+        tol = self.gradient_tol
+        return flags & ((np.abs(self.g_a) >= tol) | (np.abs(g_b) >= tol))
+
+    # -- one iteration -------------------------------------------------------
+
+    def iterate(self) -> _Step | None:
+        """One plain step, its corrections, and acceptance; None if diverged
+        (``params`` is then back at the last accepted iterate)."""
+        evaluate, params = self.evaluate, self.params
+        passes_before = evaluate.passes
+        params -= self.learning_rate * self.g_a
+        e_b, out = evaluate.evaluate(params, self.last if self.hidden_frozen else 0)
+        across = self.across(out)
+        overshoot_fraction = np.count_nonzero(across) / across.size
+        # Errors the plain step flipped (a zero error has no side).
+        np.subtract(out, self.y, out=self.err_b)
+        flipped = np.multiply(self.err_b, self.err_a, out=self.product) < 0
+        if self.sample_weight is None:
+            crossing_fraction = np.count_nonzero(flipped) / flipped.size
+        else:
+            crossing_fraction = float(
+                np.mean(np.average(flipped, axis=0, weights=self.sample_weight))
+            )
+        corrections = rounds = 0
+        if self.correction is not None and math.isfinite(e_b):
+            if self.definition == "per_pattern":
+                e_b, out, corrections, rounds = self.per_pattern_correction(e_b, out)
+            else:
+                crossed = self.overshooting(out, across)
+                if self.correction == "output_root" and crossed.any():
+                    corrections, rounds = self.move_to_roots(crossed)
+                    if rounds:
+                        e_b, out = evaluate.evaluate(params, self.last)
+                        crossed = self.overshooting(out)
+                if crossed.any():
+                    e_b, out, more, extra = self.paper_rounds(e_b, out, crossed)
+                    corrections, rounds = corrections + more, rounds + extra
+
+        g_b = evaluate.gradient(self.last if self.hidden_frozen else 0)
+        if self.hidden_frozen:
+            g_b[self.hidden_mask] = 0.0
+        if not (math.isfinite(e_b) and np.isfinite(params).all()):
+            params[...] = self.a
+            return None
+        self.a[...] = params
+        self.e_a = e_b
+        self.g_a[...] = g_b
+        self.out = out
+        if self.correction is not None:
+            # Unless corrected, ``out`` is the plain step's, across as above.
+            self.across_at_anchor = self.across(out) if rounds else across
+        if rounds:  # corrected: the accepted point's own errors
+            np.subtract(out, self.y, out=self.err_a)
+        else:  # the plain step's errors are the accepted point's
+            self.err_a, self.err_b = self.err_b, self.err_a
+        return _Step(
+            overshoot_fraction,
+            crossing_fraction,
+            corrections,
+            rounds,
+            evaluate.passes - passes_before,
+        )
+
+    def per_pattern_correction(self, e_b, out):
+        """The multi-pattern mode: one joint correction of every layer, then
+        one pass. Returns ``(e_b, out, corrections, rounds)``."""
+        g_b = self.evaluate.gradient()
+        crossed = per_pattern_overshoot(
+            self.err_a, self.err_b, self.sample_weight
+        ) & ~self.output_converged(g_b)
+        if not crossed.any():
+            return e_b, out, 0, 0
+        flags = _output_unit_flags(self.network, crossed)
+        flags |= (
+            gradient_sign_flips(self.g_a, g_b, self.gradient_tol) & self.hidden_mask
+        )
+        flags = self.above_tolerance(flags, g_b)
+        if not flags.any():
+            return e_b, out, 0, 0
+        self.correct(flags, e_b, g_b)
+        e_b, out = self.evaluate.evaluate(self.params)
+        return e_b, out, int(flags.sum()), 1
+
+    def paper_rounds(self, e_b, out, crossed):
+        """Eq. 12 / 13 rounds while some output newly overshoots (see the
+        module docstring); within a round, layers go from the input side.
+        Returns ``(e_b, out, corrections, rounds)``."""
+        params, evaluate = self.params, self.evaluate
+        weight = np.ones_like(params)
+        first = np.ones(params.shape, dtype=bool)
+        corrections = rounds = 0
+        for round_ in range(self.max_corrections):
+            if not (crossed.any() and math.isfinite(e_b)):
+                break
+            for layer_index, mask in enumerate(self.masks):
+                # The gradient of this layer at the current point.
+                g_b = evaluate.gradient(layer_index)
+                if layer_index == self.last:
+                    flags = _output_unit_flags(self.network, crossed)
+                elif round_ == 0:
+                    flags = gradient_sign_flips(self.g_a, g_b, self.gradient_tol)
+                    flags &= mask
+                else:
+                    # Outputs still across after a full round: every hidden
+                    # parameter feeds them, so all overshoot.
+                    flags = mask.copy()
+                flags = self.above_tolerance(flags, g_b)
+                if not flags.any():
+                    continue
+                fresh, again = flags & first, flags & ~first
+                for subset, w in ((fresh, None), (again, weight[again])):
+                    if subset.any():
+                        self.correct(subset, e_b, g_b, w)
+                # Illinois: halve the anchor's weight for every parameter
+                # corrected again (it kept overshooting).
+                weight[again] *= 0.5
+                first &= ~flags
+                corrections += int(flags.sum())
+                rounds += 1
+                e_b, out = evaluate.evaluate(params, layer_index)
+                crossed = self.overshooting(out)
+                if not crossed.any():
+                    break
+        return e_b, out, corrections, rounds
+
+    def move_to_roots(self, crossed):
+        """Output rows of the ``crossed`` units to their error's root along
+        the step, just short of it. Where a root is not bracketed (the hidden
+        layers' step alone moved the output across), the hidden layers' step
+        is shrunk first (see :data:`_ROOT_SHRINKS`). Returns ``(parameters
+        moved, evaluations)``: the working point is left to re-evaluate
+        (from the output layer) when evaluations is non-zero."""
+        evaluate, params, a = self.evaluate, self.params, self.a
+        hidden_mask, y = self.hidden_mask, self.y
+        n_hidden = int(hidden_mask.sum())
+        shrinks = 0
+        while True:
+            if not crossed.any():  # the shrunk step crosses nothing
+                return (n_hidden, shrinks + 1) if shrinks else (0, 0)
+            z_a = evaluate.output_logits(a)
+            z_b = evaluate.output_logits(params)
+            t = output_roots(z_a, z_b, y, self.sample_weight)
+            missing = crossed & np.isnan(t)
+            if missing.any():
+                # The mean error at t = 0: the anchor's rows on the new
+                # hidden activations. At the target (within round-off) the
+                # output keeps its anchor row.
+                f0 = self.mean_rows(ACTIVATIONS["logistic"](z_a.copy()) - y)
+                at_target = missing & (np.abs(f0) <= self.roundoff)
+                t[at_target] = 0.0
+                missing &= ~at_target
+            if not missing.any() or not self.last or shrinks > _ROOT_SHRINKS:
+                break
+            shrinks += 1
+            # Keep half the share of the hidden step at which the worst output,
+            # interpolated linearly from its anchor error to f0, would cross;
+            # undo the step when that is under a sixteenth or the shrinks are
+            # used up. Once undone, later iterations step the output layer
+            # only (see the module docstring).
+            e_anchor = self.mean_rows(self.err_a)[missing]
+            share = 0.5 * float(np.min(e_anchor / (e_anchor - f0[missing])))
+            if shrinks > _ROOT_SHRINKS or not share >= _ROOT_MIN_SHARE:
+                share = 0.0
+                self.hidden_frozen = True
+            params[hidden_mask] = a[hidden_mask] + share * (
+                params[hidden_mask] - a[hidden_mask]
+            )
+            _, out = evaluate.evaluate(params)
+            crossed = self.across(out) & ~self.across_at_anchor
+        move = crossed & ~missing
+        n_moved = int(np.count_nonzero(move))
+        if n_moved:
+            # Landed outputs: later hidden steps would only be undone.
+            self.hidden_frozen = True
+            self.land(move, t)
+        moved = (n_hidden if shrinks else 0) + n_moved * (self.out_layer.fan_in + 1)
+        return (moved, shrinks + 1) if moved else (0, 0)
+
+    def land(self, move, t):
+        """The output rows of the ``move`` units to the fraction ``t`` of
+        their step, just short of it."""
+        layer, a, params = self.out_layer, self.a, self.params
+        shape = (layer.fan_in, layer.fan_out)
+        # Full-width where(): rows not moved keep their values bit for bit,
+        # without fancy-indexed copies.
+        share = np.where(move, t * (1.0 - _ROOT_MARGIN), 0.0).astype(params.dtype)
+        w_a = a[layer.weight_slice].reshape(shape)
+        w_b = params[layer.weight_slice].reshape(shape)
+        w_b[...] = np.where(move, w_a + share * (w_b - w_a), w_b)
+        b_a, b_b = a[layer.bias_slice], params[layer.bias_slice]
+        b_b[...] = np.where(move, b_a + share * (b_b - b_a), b_b)
