@@ -82,11 +82,11 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
       that overshoots almost every output. On many noisy patterns it stalls
       (hence the ``poor_score`` tag).
     - ``"per_pattern"`` on many patterns: where plain backprop oscillates
-      it reaches plain backprop's final training error in fewer passes
-      with less step-to-step overshoot; where plain backprop does not
-      overshoot it behaves like it. It does not help everywhere (on
-      scikit-learn's diabetes data at high learning rates it overshoots as
-      much as plain backprop).
+      (large learning rates) it reaches plain backprop's final training
+      error in a quarter to a half of the passes, with a fraction of the
+      step-to-step overshoot; where plain backprop does not overshoot
+      there is nothing to correct, and it behaves like plain backprop
+      (within a pass or two).
     - ``"ignore"`` (the default): plain backprop.
 
     The user guide's EOM page gives the measured figures;
@@ -105,8 +105,8 @@ class EOMRegressor(RegressorMixin, BaseNetworkEstimator):
         on each output's mean error; use it on one or a few patterns (the
         paper's setting), where it keeps every output on its side. It stalls
         on many noisy patterns. ``"per_pattern"``: the multi-pattern mode,
-        for many patterns; an output overshoots when more than a tenth of
-        its patterns jump past their targets' mirror points in one step, and
+        for many patterns; an output overshoots when more than a twentieth
+        of its patterns jump past their targets' mirror points in one step, and
         the overshooting parameters are corrected once per iteration (see
         :mod:`skentropy._engine.overshoot`). It damps the oscillation of
         plain backprop at large learning rates and otherwise behaves like

@@ -248,15 +248,15 @@ def test_cheap_passes_give_the_full_evaluations_results_bit_for_bit(case):
 def test_per_pattern_overshoot_counts_flipped_and_grown_errors():
     from skentropy._engine.overshoot import per_pattern_overshoot
 
-    err_a = np.full((10, 2), 0.1)
+    err_a = np.full((20, 2), 0.1)
     err_b = err_a.copy()
-    err_b[:2, 0] = -0.2  # output 0: 2 of 10 flip and grow -> 0.2 > 0.1
+    err_b[:2, 0] = -0.2  # output 0: 2 of 20 flip and grow -> 0.1 > 0.05
     err_b[2:5, 0] = -0.05  # ... 3 more flip but shrink: not counted
-    err_b[0, 1] = -0.3  # output 1: 1 of 10 flips and grows -> 0.1, not > 0.1
+    err_b[0, 1] = -0.3  # output 1: 1 of 20 flips and grows -> 0.05, not > 0.05
     err_b[1:4, 1] = 0.5  # ... 3 grow on their own side: not counted
     np.testing.assert_array_equal(per_pattern_overshoot(err_a, err_b), [True, False])
-    # Weighted: the one flipped pattern of output 1 weighs 3 of 12.
-    weight = np.ones(10)
+    # Weighted: the one flipped pattern of output 1 weighs 3 of 22.
+    weight = np.ones(20)
     weight[0] = 3.0
     np.testing.assert_array_equal(
         per_pattern_overshoot(err_a, err_b, weight), [True, True]
