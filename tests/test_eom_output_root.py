@@ -18,7 +18,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from skentropy import EOMRegressor
 from skentropy._engine import FeedForwardNetwork, fit_overshoot
-from skentropy._engine.overshoot import output_roots
+from skentropy._engine.overshoot import output_roots, target_logits
 from skentropy.datasets import make_radiative_transfer
 
 TOL = 1e-6
@@ -62,6 +62,9 @@ def test_output_roots_match_brentq(n_samples, weighted):
     y = rng.uniform(0.05, 0.95, size=(n_samples, 12))
     w = rng.uniform(0.1, 3, size=n_samples) if weighted else None
     t = output_roots(z_a, z_b, y, w)
+    if n_samples == 1 and not weighted:  # the fit's cached-logit path
+        cached = output_roots(z_a, z_b, y, logit_y=target_logits(y))
+        np.testing.assert_array_equal(cached, t)
 
     def mean_error(k, s):
         return np.average(

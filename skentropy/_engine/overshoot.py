@@ -249,7 +249,13 @@ _ROOT_TOL = 1e-12
 _ROOT_MAX_ITER = 60
 
 
-def output_roots(z_a, z_b, y, sample_weight=None) -> np.ndarray:
+def target_logits(y) -> np.ndarray:
+    """``logit(y)`` of a single pattern's targets, as :func:`output_roots` uses it."""
+    y = np.asarray(y, dtype=float)
+    return np.log(y[0]) - np.log1p(-y[0])
+
+
+def output_roots(z_a, z_b, y, sample_weight=None, *, logit_y=None) -> np.ndarray:
     """Step fractions ``t`` in (0, 1) that put each output's mean error at zero.
 
     ``z_a``, ``z_b``: output pre-activations, shape (n_samples, n_outputs),
@@ -259,7 +265,8 @@ def output_roots(z_a, z_b, y, sample_weight=None) -> np.ndarray:
     ``f(t) = mean_s sigma(z_s(t)) - y_s`` is solved for ``f(t) = 0``: in
     closed form for one pattern, by Illinois regula falsi otherwise. NaN
     where the root is not bracketed (``f(0)`` and ``f(1)`` on the same side
-    of zero, or one of them is zero).
+    of zero, or one of them is zero). ``logit_y``: :func:`target_logits` of
+    ``y`` when already known (one pattern; a fit solves many times).
     """
     z_a, z_b, y = (np.asarray(v, dtype=float) for v in (z_a, z_b, y))
     if z_a.shape[1] == 0:
@@ -267,7 +274,9 @@ def output_roots(z_a, z_b, y, sample_weight=None) -> np.ndarray:
     dz = z_b - z_a
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if z_a.shape[0] == 1 and sample_weight is None:
-            t = (np.log(y[0]) - np.log1p(-y[0]) - z_a[0]) / dz[0]
+            if logit_y is None:
+                logit_y = target_logits(y)
+            t = (logit_y - z_a[0]) / dz[0]
             return np.where((t > 0) & (t < 1), t, np.nan)
 
         def f(t):
@@ -637,6 +646,10 @@ class _OvershootLoop:
             np.logical_or.reduce(self.masks[:-1]) if self.last else ~self.masks[-1]
         )
         self.out_layer = network.layers[-1]
+        self.n_hidden = int(self.hidden_mask.sum())
+        self.logit_y = (
+            target_logits(y) if y.shape[0] == 1 and sample_weight is None else None
+        )
 
         self.e_a, self.out = self.evaluate.evaluate(params)
         self.g_a = self.evaluate.gradient().copy()
@@ -685,8 +698,11 @@ class _OvershootLoop:
         :meth:`across` of ``out`` when already known."""
         if across is None:
             across = self.across(out)
+        crossed = across & ~self.across_at_anchor
+        if not crossed.any():  # the guard cannot matter
+            return crossed
         g_b = self.evaluate.gradient(self.last)
-        return across & ~self.across_at_anchor & ~self.output_converged(g_b)
+        return crossed & ~self.output_converged(g_b)
 
     def correct(self, subset, e_b, g_b, anchor_weight=None):
         """Eq. 12 / Eq. 13 on the parameters in ``subset``, in place."""
@@ -837,15 +853,14 @@ class _OvershootLoop:
         moved, evaluations)``: the working point is left to re-evaluate
         (from the output layer) when evaluations is non-zero."""
         evaluate, params, a = self.evaluate, self.params, self.a
-        hidden_mask, y = self.hidden_mask, self.y
-        n_hidden = int(hidden_mask.sum())
+        hidden_mask, y, n_hidden = self.hidden_mask, self.y, self.n_hidden
         shrinks = 0
         while True:
             if not crossed.any():  # the shrunk step crosses nothing
                 return (n_hidden, shrinks + 1) if shrinks else (0, 0)
             z_a = evaluate.output_logits(a)
             z_b = evaluate.output_logits(params)
-            t = output_roots(z_a, z_b, y, self.sample_weight)
+            t = output_roots(z_a, z_b, y, self.sample_weight, logit_y=self.logit_y)
             missing = crossed & np.isnan(t)
             if missing.any():
                 # The mean error at t = 0: the anchor's rows on the new
