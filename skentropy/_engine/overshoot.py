@@ -659,12 +659,12 @@ class _OvershootLoop:
         # Each error's side of its target, at the anchor and after the step:
         # the crossing curve compares these (cheaper than the errors'
         # product, a fifth of a plain iteration on 2000 patterns).
-        self.above_a, self.below_a = self.out > y, self.out < y
-        self.above_b = np.empty_like(self.above_a)
-        self.below_b = np.empty_like(self.below_a)
-        self.flipped = np.empty_like(self.above_a)
+        self.above_a, self.below_a, self.above_b, self.below_b, self.flipped = (
+            np.empty(y.shape, dtype=bool) for _ in range(5)
+        )
+        self.sides(self.out, self.above_a, self.below_a)
         # The errors themselves, where the mode reads them.
-        self.track_errors = definition == "per_pattern" or correction == ("output_root")
+        self.track_errors = definition == "per_pattern" or correction == "output_root"
         if self.track_errors:
             self.err_a = self.out - y  # the anchor's errors, per pattern
             self.err_b = np.empty_like(self.err_a)
@@ -782,8 +782,7 @@ class _OvershootLoop:
             # Unless corrected, ``out`` is the plain step's, across as above.
             self.across_at_anchor = self.across(out) if rounds else across
         if rounds:  # corrected: the accepted point's own sides and errors
-            np.greater(out, self.y, out=self.above_a)
-            np.less(out, self.y, out=self.below_a)
+            self.sides(out, self.above_a, self.below_a)
             if self.track_errors:
                 np.subtract(out, self.y, out=self.err_a)
         else:  # the plain step's are the accepted point's
@@ -804,11 +803,15 @@ class _OvershootLoop:
         anchor; an error at zero, then or now, has no side. (The sign of
         ``O - D`` is the comparison's, so this is ``e_b e_a < 0``.)"""
         above, below, flipped = self.above_b, self.below_b, self.flipped
-        np.greater(out, self.y, out=above)
-        np.less(out, self.y, out=below)
+        self.sides(out, above, below)
         np.logical_and(above, self.below_a, out=flipped)
         flipped |= below & self.above_a
         return flipped
+
+    def sides(self, out, above, below):
+        """Each output above / below its target, into the boolean buffers."""
+        np.greater(out, self.y, out=above)
+        np.less(out, self.y, out=below)
 
     def per_pattern_correction(self, e_b, out):
         """The multi-pattern mode: one joint correction of every layer, then
